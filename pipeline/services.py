@@ -1,0 +1,96 @@
+"""The one place where settings become services: tables, checks, OCR, store, bus, database.
+
+Everything is built lazily, so ``inspectpipe verify`` pays only for what its checks use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pipeline.checks import load_all
+from pipeline.checks.base import Check
+from pipeline.config import Settings
+from pipeline.errors import ConfigError
+from pipeline.records import Vehicle
+from pipeline.tables import PhotoTypeTable, Reason, load_photo_types, load_reasons
+
+if TYPE_CHECKING:
+    from pipeline.ocr import OcrEngine
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class Services:
+    """Shared services for checks, workers and commands, built from settings on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        ocr: OcrEngine | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._ocr = ocr
+        self._overrides = overrides or {}
+
+    @cached_property
+    def photo_types(self) -> PhotoTypeTable:
+        """The 照片种类 table."""
+        return load_photo_types(self.settings.table_path(self.settings.photo_types))
+
+    @cached_property
+    def reasons(self) -> dict[str, Reason]:
+        """Reason codes with labels."""
+        return load_reasons(self.settings.table_path(self.settings.reasons))
+
+    @cached_property
+    def checks(self) -> dict[str, Check]:
+        """Every check named in the table, instantiated with its validated params."""
+        available = load_all()
+        for name in self.settings.checks:
+            if name not in available:
+                raise ConfigError(f"config: [checks.{name}] names no known check")
+        out: dict[str, Check] = {}
+        for name in sorted(self.photo_types.all_check_names()):
+            cls = available.get(name)
+            if cls is None:
+                raise ConfigError(f"photo-type table names unknown check {name!r}")
+            try:
+                params = cls.params_model.model_validate(self.settings.checks.get(name, {}))
+            except Exception as exc:
+                raise ConfigError(f"config: bad [checks.{name}]: {exc}") from None
+            out[name] = cls(params)
+        return out
+
+    @property
+    def ocr(self) -> OcrEngine:
+        """The shared OCR engine (RapidOCR), loaded on first use."""
+        if self._ocr is None:
+            from pipeline.ocr import RapidOcrEngine
+
+            self._ocr = RapidOcrEngine(threads=self.settings.ocr.threads)
+        return self._ocr
+
+    def lookup_vehicle(self, vin: str, plate: str) -> Vehicle | None:
+        """The office's registry record for a vehicle, when a registry is configured."""
+        lookup = self._overrides.get("registry")
+        if lookup is not None:
+            result: Vehicle | None = lookup(vin, plate)
+            return result
+        return None
+
+    def get(self, name: str) -> Any:
+        """An optional service injected by name (hash bank, references...), or None."""
+        return self._overrides.get(name)
