@@ -91,6 +91,16 @@ class Services:
             return result
         return None
 
+    def close(self) -> None:
+        """Close whatever connections were opened."""
+        for name in ("bus", "database"):
+            svc = self.__dict__.get(name)
+            if svc is not None:
+                try:
+                    svc.close()
+                except Exception:  # closing is best effort at shutdown
+                    log.debug("closing %s failed", name, exc_info=True)
+
     def get(self, name: str) -> Any:
         """An optional service injected by name (hash bank, references...), or None."""
         return self._overrides.get(name)

@@ -1,0 +1,5 @@
+"""Run the CLI with ``python -m pipeline.cli``."""
+
+from pipeline.cli import entry
+
+entry()
