@@ -20,6 +20,7 @@ from pipeline.errors import ConfigError, PipelineError, TransientError, UsageErr
 # Command modules, in help order. Each defines ``register(subparsers)``.
 COMMAND_MODULES = [
     "pipeline.cli.verify",
+    "pipeline.cli.bench",
 ]
 
 log = logging.getLogger("inspectpipe")
