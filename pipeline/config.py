@@ -42,6 +42,9 @@ class StoreSettings(_Section):
     region: str = "us-east-1"
     bucket: str = "inspections"
     object_lock: bool = False
+    # Who publishes the object-created event for a new manifest: "upload" (the uploader, after
+    # writing the manifest) or "store" (MinIO's bucket notification to RabbitMQ).
+    events: Literal["upload", "store"] = "upload"
 
 
 class BusSettings(_Section):
@@ -53,6 +56,9 @@ class BusSettings(_Section):
     delivery_limit: int = Field(default=5, ge=1, le=100)
     heartbeat: int = Field(default=30, ge=0, le=600)
     retry_max_seconds: float = Field(default=30.0, gt=0)
+    # Prefix ("<namespace>.") for every exchange and queue, so tests and parallel deployments
+    # on one broker do not collide; callers keep using the logical names in bus/base.py.
+    namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,64}$")
 
 
 class DatabaseSettings(_Section):

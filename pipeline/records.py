@@ -144,3 +144,29 @@ def verdict_of(outcomes: list[Outcome] | tuple[Outcome, ...]) -> VerdictValue:
     if "review" in outcomes:
         return "review"
     return "pass"
+
+
+def verdict_from_json(doc: Mapping[str, Any]) -> Verdict:
+    """Rebuild a :class:`Verdict` from its JSON form (as stored or published)."""
+    findings = tuple(
+        Finding(
+            file=f.get("file"),
+            code=f.get("code"),
+            check=str(f["check"]),
+            outcome=f["outcome"],
+            reason=f.get("reason"),
+            detail=dict(f.get("detail") or {}),
+            elapsed_ms=float(f.get("elapsed_ms") or 0.0),
+        )
+        for f in doc.get("findings", [])
+    )
+    return Verdict(
+        inspection_id=str(doc["inspection_id"]),
+        station_id=str(doc["station_id"]),
+        attempt=int(doc.get("attempt", 1)),
+        verdict=doc["verdict"],
+        findings=findings,
+        pipeline_version=str(doc["pipeline_version"]),
+        elapsed_ms=float(doc.get("elapsed_ms") or 0.0),
+        manifest_sha256=doc.get("manifest_sha256"),
+    )

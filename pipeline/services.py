@@ -19,7 +19,11 @@ from pipeline.records import Vehicle
 from pipeline.tables import PhotoTypeTable, Reason, load_photo_types, load_reasons
 
 if TYPE_CHECKING:
+    from pipeline.bus.base import MessageBus
+    from pipeline.db import Database
+    from pipeline.hashbank import HashBank
     from pipeline.ocr import OcrEngine
+    from pipeline.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,49 @@ class Services:
 
             self._ocr = RapidOcrEngine(threads=self.settings.ocr.threads)
         return self._ocr
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        """The object store (local folder or MinIO)."""
+        if "store" in self._overrides:
+            injected: ObjectStore = self._overrides["store"]
+            return injected
+        from pipeline.storage import open_store
+
+        return open_store(self.settings)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        """The message bus (in-process or RabbitMQ), topology declared."""
+        if "bus" in self._overrides:
+            injected: MessageBus = self._overrides["bus"]
+            return injected
+        from pipeline.bus import open_bus
+
+        bus = open_bus(self.settings)
+        bus.declare()
+        return bus
+
+    @cached_property
+    def database(self) -> Database:
+        """The central database (SQLite or PostgreSQL), migrated to the latest revision."""
+        if "database" in self._overrides:
+            injected: Database = self._overrides["database"]
+            return injected
+        from pipeline.db import open_database
+
+        return open_database(self.settings)
+
+    @cached_property
+    def hash_bank(self) -> HashBank:
+        """The photo-hash bank in the central database (``photo_reuse``, frame checks)."""
+        injected = self._overrides.get("hash_bank")
+        if injected is not None:
+            bank: HashBank = injected
+            return bank
+        from pipeline.hashbank import HashBank
+
+        return HashBank(self.database.engine)
 
     def lookup_vehicle(self, vin: str, plate: str) -> Vehicle | None:
         """The office's registry record for a vehicle, when a registry is configured."""

@@ -1,0 +1,1 @@
+"""Thin worker loops: settings → services → consume. The logic lives in ``pipeline.flow``."""

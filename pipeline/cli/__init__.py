@@ -20,7 +20,10 @@ from pipeline.errors import ConfigError, PipelineError, TransientError, UsageErr
 # Command modules, in help order. Each defines ``register(subparsers)``.
 COMMAND_MODULES = [
     "pipeline.cli.verify",
+    "pipeline.cli.flow",
+    "pipeline.cli.demo",
     "pipeline.cli.bench",
+    "pipeline.cli.db",
 ]
 
 log = logging.getLogger("inspectpipe")

@@ -1,0 +1,1 @@
+"""The message-driven flow: verify worker handler and review-intake handler."""
