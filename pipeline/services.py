@@ -131,12 +131,14 @@ class Services:
         return HashBank(self.database.engine)
 
     def lookup_vehicle(self, vin: str, plate: str) -> Vehicle | None:
-        """The office's registry record for a vehicle, when a registry is configured."""
+        """The office registry record for a vehicle (by VIN, else by plate), or None."""
         lookup = self._overrides.get("registry")
         if lookup is not None:
             result: Vehicle | None = lookup(vin, plate)
             return result
-        return None
+        from pipeline.db.registry import lookup_vehicle
+
+        return lookup_vehicle(self.database, vin, plate)
 
     def close(self) -> None:
         """Close whatever connections were opened."""

@@ -99,8 +99,8 @@ def seed_office_data(services: Services, root: Path) -> str:
     if registry.is_file():
         from pipeline.db.registry import import_registry_csv
 
-        count = import_registry_csv(services.database, registry)
-        notes.append(f"{count} registry vehicles")
+        report = import_registry_csv(services.database, registry)
+        notes.append(f"{report.imported} registry vehicles")
     refs = root / "references"
     if refs.is_dir():
         from pipeline.vin.references import import_folder

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,6 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from pipeline.db.types import UtcDateTime
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -34,7 +35,8 @@ metadata = MetaData(
     }
 )
 
-TS = DateTime(timezone=True)
+# Aware UTC timestamps on both backends (SQLite would silently drop the offset).
+TS = UtcDateTime()
 
 # One row per inspection attempt received (检验流水号 + 检验次数).
 inspections = Table(
