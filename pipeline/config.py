@@ -23,7 +23,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULT_CONFIG = CONFIG_DIR / "default.toml"
 ENV_PREFIX = "INSPECTPIPE_"
-_RESERVED_ENV = {"INSPECTPIPE_CONFIG", "INSPECTPIPE_HOME"}
+# INSPECTPIPE_STATION_KEY is a station's upload key for `inspectpipe upload --server`.
+_RESERVED_ENV = {"INSPECTPIPE_CONFIG", "INSPECTPIPE_HOME", "INSPECTPIPE_STATION_KEY"}
 
 
 class _Section(BaseModel):
@@ -58,7 +59,7 @@ class BusSettings(_Section):
     retry_max_seconds: float = Field(default=30.0, gt=0)
     # Prefix ("<namespace>.") for every exchange and queue, so tests and parallel deployments
     # on one broker do not collide; callers keep using the logical names in bus/base.py.
-    namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,64}$")
+    namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_.\-]{0,64}$")
 
 
 class DatabaseSettings(_Section):
@@ -93,6 +94,16 @@ class ConsoleSettings(_Section):
     secret: str = Field(default="", repr=False)
     session_minutes: int = Field(default=480, ge=1)
     lease_minutes: int = Field(default=15, ge=1)
+    # The station upload API (``inspectpipe stations serve``) runs beside the console, on its
+    # own port, so stations never reach the reviewers' pages.
+    station_port: int = Field(default=8081, ge=1, le=65535)
+    # Requests per minute per station (token bucket; per API process) and the burst allowed.
+    station_rate_per_minute: float = Field(default=60.0, gt=0)
+    station_burst: int = Field(default=20, ge=1)
+    # Lifetime of presigned PUT URLs: short, since a URL can overwrite its object until then.
+    upload_url_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    # Largest request body the station API reads (manifest plus the declared file list).
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=4096)
 
 
 class RetentionSettings(_Section):
@@ -100,6 +111,10 @@ class RetentionSettings(_Section):
 
     grace_days: int = Field(default=90, ge=0)
     cycles: str = "cycles.toml"
+    # Rows the sweeper claims per database round trip (each is deleted in its own transaction).
+    sweep_batch: int = Field(default=100, ge=1, le=10_000)
+    # Reconcile leaves manifests younger than this alone: their upload event is likely in flight.
+    reconcile_min_age_seconds: float = Field(default=300.0, ge=0)
 
 
 class Settings(_Section):

@@ -93,15 +93,11 @@ def upload_package(
         if _already_stored(store, key, data):
             report.skipped.append(name)
             continue
-        store.put(key, data, content_type=_content_type(name))
+        store.put(key, data, content_type=content_type_for(name))
         report.uploaded.append(name)
         report.bytes += len(data)
-    info = store.put(address.manifest_key, raw, content_type="application/json")
+    report.event_published = publish_manifest(store, bus, settings, address, raw)
     report.bytes += len(raw)
-    if bus is not None and settings.store.events == "upload":
-        body = object_created_event(settings.store.bucket, info.key, info.size, info.etag)
-        bus.publish(EVIDENCE, "manifest.created", body, message_id=f"{info.key}@{info.etag}")
-        report.event_published = True
     log.info(
         "uploaded %s: %d files, %d skipped, %d bytes",
         manifest.inspection_id,
@@ -112,6 +108,26 @@ def upload_package(
     return report
 
 
+def publish_manifest(
+    store: ObjectStore,
+    bus: MessageBus | None,
+    settings: Settings,
+    address: PackageAddress,
+    raw: bytes,
+) -> bool:
+    """Write the manifest (the last object of a package) and publish its object-created event.
+
+    Shared by the direct upload and the station API's ``complete``. Returns whether the event
+    was published here (False when the store's own bucket notification sends it).
+    """
+    info = store.put(address.manifest_key, raw, content_type="application/json")
+    if bus is None or settings.store.events != "upload":
+        return False
+    body = object_created_event(settings.store.bucket, info.key, info.size, info.etag)
+    bus.publish(EVIDENCE, "manifest.created", body, message_id=f"{info.key}@{info.etag}")
+    return True
+
+
 def _already_stored(store: ObjectStore, key: str, data: bytes) -> bool:
     try:
         info = store.stat(key)
@@ -120,6 +136,7 @@ def _already_stored(store: ObjectStore, key: str, data: bytes) -> bool:
     return info.size == len(data) and info.etag.strip('"') == hashlib.md5(data).hexdigest()
 
 
-def _content_type(name: str) -> str:
+def content_type_for(name: str) -> str:
+    """The Content-Type an evidence file is stored with (from its extension)."""
     guessed, _ = mimetypes.guess_type(name)
     return guessed or "application/octet-stream"

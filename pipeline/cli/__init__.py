@@ -21,9 +21,17 @@ from pipeline.errors import ConfigError, PipelineError, TransientError, UsageErr
 COMMAND_MODULES = [
     "pipeline.cli.verify",
     "pipeline.cli.flow",
+    "pipeline.cli.stations",
     "pipeline.cli.demo",
+    "pipeline.cli.review",
+    "pipeline.cli.users",
+    "pipeline.cli.rubbing",
+    "pipeline.cli.reference",
     "pipeline.cli.bench",
     "pipeline.cli.db",
+    "pipeline.cli.reprocess",
+    "pipeline.cli.retention",
+    "pipeline.cli.samples",
 ]
 
 log = logging.getLogger("inspectpipe")

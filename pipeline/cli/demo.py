@@ -142,10 +142,10 @@ def summarise(
     print(f"\n  {total} inspections: " + ", ".join(f"{v} {k}" for k, v in sorted(verdicts.items())))
     if truth:
         print(f"  agree with the truth file on {agree} of {len(packages)}")
-    labels = services.reasons
+    table = services.reasons
     print("  top reasons:")
     for reason, count in reasons.most_common(8):
-        zh = labels[reason].zh if reason in labels else ""
+        zh = table[reason].zh if reason in table else ""
         print(f"    {count:>3}  {reason:<28}{zh}")
     print(f"  {files} files verified in {elapsed:.1f} s ({files / max(elapsed, 1e-9):.1f} files/s)")
     print("\n  Open the reviewers' console:")

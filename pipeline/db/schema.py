@@ -226,3 +226,22 @@ stations = Table(
     Column("created_at", TS, nullable=False),
     Column("rotated_at", TS, nullable=True),
 )
+
+# Station API uploads in progress or done: what the station declared (manifest and every file
+# with its size and sha256) and the state. One row per inspection attempt, whichever station
+# registered it first owns it (revision 0002).
+station_uploads = Table(
+    "station_uploads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), nullable=False, index=True),
+    Column("inspection_id", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # open | completing | complete
+    Column("manifest", JSON, nullable=False),
+    Column("files", JSON, nullable=False),  # [{name, size, sha256, content_type, ...}]
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("completed_at", TS, nullable=True),
+    UniqueConstraint("inspection_id", "attempt"),
+)

@@ -121,14 +121,12 @@ def _rows_for(
 ) -> tuple[int, int | None]:
     db = services.database
     ins, res = schema.inspections, schema.results
-    with db.begin() as conn:
+    with db.read() as conn:
         row = conn.execute(
             select(ins.c.id).where(
                 ins.c.inspection_id == verdict.inspection_id, ins.c.attempt == verdict.attempt
             )
         ).first()
-        if row is None:
-            return _stub_inspection(services, address, now), None
         result_pk = conn.execute(
             select(res.c.id).where(
                 res.c.inspection_id == verdict.inspection_id,
@@ -137,7 +135,9 @@ def _rows_for(
                 res.c.manifest_sha256 == (verdict.manifest_sha256 or ""),
             )
         ).scalar()
-        return int(row[0]), (int(result_pk) if result_pk is not None else None)
+    if row is None:  # outside the read transaction: the stub insert takes the write lock
+        return _stub_inspection(services, address, now), None
+    return int(row[0]), (int(result_pk) if result_pk is not None else None)
 
 
 def _stub_inspection(services: Services, address: PackageAddress, now: datetime) -> int:

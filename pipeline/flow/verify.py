@@ -93,12 +93,15 @@ class VerifyHandler:
 
     def _record(self, address: PackageAddress, manifest: Any, sha: str, verdict: Verdict) -> None:
         from pipeline.db.results import record_inspection, record_result
+        from pipeline.retention.record import record_retention
 
         db = self.services.database
         now = self.services.clock()
         pk = record_inspection(
             db, manifest, prefix=address.prefix, manifest_sha256=sha, received_at=now
         )
+        # Every stored inspection carries its retain-until (and, on MinIO, its object lock).
+        record_retention(self.services, pk, address, manifest, verdict.pipeline_version)
         record_result(
             db,
             verdict,

@@ -25,6 +25,19 @@ class ObjectInfo:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Retention:
+    """Object-lock state of one object: retention mode and date, and the legal hold."""
+
+    mode: str | None = None  # "GOVERNANCE" or "COMPLIANCE" when a retention date is set
+    until: datetime | None = None
+    legal_hold: bool = False
+
+    def active(self, now: datetime) -> bool:
+        """Whether the object may not be deleted at ``now``."""
+        return self.legal_hold or (self.until is not None and self.until > now)
+
+
 class ObjectStore(Protocol):
     """Put, get, stat, list and delete objects by key, plus the MinIO-only extras."""
 
@@ -64,3 +77,6 @@ class ObjectStore(Protocol):
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         """Set or clear an object-lock legal hold; a no-op where unsupported."""
+
+    def retention(self, key: str) -> Retention:
+        """The object's retention and legal hold as the store records them."""

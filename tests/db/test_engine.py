@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from pipeline.db import Database, open_database
+from pipeline.db.migrate import head_revision
 from pipeline.db.schema import review_items
 from pipeline.errors import ConfigError, Conflict, DatabaseUnavailable, PermanentError
 from tests.conftest import free_port
@@ -42,13 +43,13 @@ def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
 
 def test_home_placeholder_is_expanded(tmp_path: Path) -> None:
     with open_database(settings_for("sqlite:///{home}/state/x.db", tmp_path)) as db:
-        assert db.current_revision() == "0001"
+        assert db.current_revision() == head_revision()
     assert (tmp_path / "state" / "x.db").exists()
 
 
 def test_in_memory_sqlite_is_one_database(tmp_path: Path) -> None:
     with open_database(settings_for("sqlite://", tmp_path)) as db:
-        assert db.current_revision() == "0001"  # the same connection that was migrated
+        assert db.current_revision() == head_revision()  # the same connection that was migrated
 
 
 def test_sqlite_pragmas(db: Database) -> None:
