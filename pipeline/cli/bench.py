@@ -13,7 +13,14 @@ from typing import Any
 from pipeline.cli.app import App
 
 BENCHES: dict[str, tuple[str, str]] = {
+    "checks": ("pipeline.bench.checks", "photo-check cost vs JPEG decode; hash-bank lookups"),
+    "rubbing": ("pipeline.bench.rubbing", "rubbing comparison accuracy per tamper kind and speed"),
+    "frames": ("pipeline.bench.frames", "frame-sequence checks: frames/s checked vs decoded"),
     # name: (module, help)
+    "console": (
+        "pipeline.bench.console",
+        "console page response times with 100,000 review items",
+    ),
 }
 
 

@@ -103,9 +103,14 @@ def seed_office_data(services: Services, root: Path) -> str:
         notes.append(f"{report.imported} registry vehicles")
     refs = root / "references"
     if refs.is_dir():
-        from pipeline.vin.references import import_folder
+        from pipeline.vin.references import folder_items
 
-        count = import_folder(services, refs)
+        count = 0
+        for vin, path in folder_items(refs):
+            services.references.enroll(
+                vin, path.read_bytes(), source="registration", enrolled_by="demo"
+            )
+            count += 1
         notes.append(f"{count} reference rubbings")
     return ", ".join(notes)
 
