@@ -76,8 +76,20 @@ class Database:
         """The newest revision this code ships."""
         return migrate.head_revision()
 
+    def optimize(self) -> None:
+        """Refresh planner statistics where nothing else does: SQLite's ``PRAGMA optimize``
+        (PostgreSQL's autovacuum analyses on its own)."""
+        if self.dialect != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA optimize")
+        except Exception:  # statistics are an optimisation; never fail a shutdown for them
+            log.debug("PRAGMA optimize failed on %s", self.url, exc_info=True)
+
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Refresh SQLite statistics, then close every pooled connection."""
+        self.optimize()
         self.engine.dispose()
 
     def __enter__(self) -> Database:

@@ -134,6 +134,7 @@ review_items = Table(
     Column("updated_at", TS, nullable=False),
     UniqueConstraint("inspection_id", "attempt"),
     Index("ix_review_items_queue", "state", "priority", "created_at"),
+    Index("ix_review_items_station_queue", "station_id", "state", "priority", "created_at"),
 )
 
 # Append-only audit trail of every transition and deletion.
