@@ -3,7 +3,7 @@
 Topology (both backends):
 
     exchange "evidence"  (topic) ──#──────────────────────────▶ queue "verify"
-    exchange "verdicts"  (topic) ──verdict.fail, verdict.review─▶ queue "review.intake"
+    exchange "verdicts"  (topic) ──verdict.fail, .review, .pass─▶ queue "review.intake"
                                  ──review.decided (published by the console, no queue of ours)
     exchange "dead-letter" (topic) ──verify──▶ "verify.dlq";  ──review.intake──▶ "review.intake.dlq"
 

@@ -42,7 +42,9 @@ QUEUES = (
     QueueSpec(Q_VERIFY, ((EVIDENCE, "#"),), dead_letters=True),
     QueueSpec(
         Q_REVIEW_INTAKE,
-        ((VERDICTS, "verdict.fail"), (VERDICTS, "verdict.review")),
+        # pass too: a reprocess can turn a flagged attempt into a pass, and its open review
+        # item must follow; intake ignores passes of attempts that have no item.
+        ((VERDICTS, "verdict.fail"), (VERDICTS, "verdict.review"), (VERDICTS, "verdict.pass")),
         dead_letters=True,
     ),
     QueueSpec(Q_VERIFY_DLQ, ((DEAD_LETTER, Q_VERIFY),), dead_letters=False),

@@ -22,7 +22,7 @@ from pipeline.db.queries import (
     result_exists,
     top_reasons,
 )
-from pipeline.db.schema import findings, inspections, results, review_items
+from pipeline.db.schema import audit_log, findings, inspections, results, review_items
 from pipeline.records import Manifest, Verdict
 
 __all__ = [
@@ -211,7 +211,7 @@ def open_review_item(
                 station_id=verdict.station_id,
                 result_pk=result_pk,
                 verdict=verdict.verdict,
-                priority=0 if verdict.verdict == "fail" else 1,
+                priority=_priority(verdict.verdict),
                 reasons=reasons,
                 state="open",
                 previous_item_pk=previous,
@@ -239,6 +239,28 @@ def open_review_item(
         return _follow_result(conn, verdict, reasons, result_pk, now, actor), False
 
 
+def follow_result(
+    db: Database, verdict: Verdict, *, result_pk: int | None, now: datetime, actor: str = "worker"
+) -> int | None:
+    """Let an existing review item follow a newer result of its attempt, whatever its verdict
+    (a reprocess may turn a flag into a pass); the item's id, or None when it has none."""
+    with db.begin() as conn:
+        exists = conn.execute(
+            select(review_items.c.id).where(
+                review_items.c.inspection_id == verdict.inspection_id,
+                review_items.c.attempt == verdict.attempt,
+            )
+        ).scalar_one_or_none()
+        if exists is None:
+            return None
+        return _follow_result(conn, verdict, verdict.reasons(), result_pk, now, actor)
+
+
+def _priority(verdict: str) -> int:
+    """Queue order: fail first, then review, then items whose newest result passes."""
+    return {"fail": 0, "review": 1}.get(verdict, 2)
+
+
 def _follow_result(
     conn: Connection,
     verdict: Verdict,
@@ -247,7 +269,11 @@ def _follow_result(
     now: datetime,
     actor: str,
 ) -> int:
-    """Point an existing, still open item at a changed result; return the item's id."""
+    """Point an existing, still open item at a changed result; return the item's id.
+
+    A claimed or decided item keeps what the reviewer saw, but the change is recorded once
+    in its audit trail (``review_item.result_changed``) so the queue can show it.
+    """
     item = (
         conn.execute(
             select(review_items).where(
@@ -263,7 +289,29 @@ def _follow_result(
         verdict.verdict,
         reasons,
     )
-    if same or item["state"] != "open":
+    if same:
+        return int(item["id"])
+    detail = {
+        "from": {
+            "result_pk": item["result_pk"],
+            "verdict": item["verdict"],
+            "reasons": list(item["reasons"]),
+        },
+        "to": {"result_pk": result_pk, "verdict": verdict.verdict, "reasons": reasons},
+    }
+    if item["state"] != "open":
+        if not _change_recorded(conn, int(item["id"]), result_pk):
+            audit.append(
+                conn,
+                actor=actor,
+                action="review_item.result_changed",
+                entity="review_item",
+                entity_id=item["id"],
+                from_state=item["state"],
+                to_state=item["state"],
+                detail=detail,
+                at=now,
+            )
         return int(item["id"])
     updated = conn.execute(
         review_items.update()
@@ -275,21 +323,13 @@ def _follow_result(
         .values(
             result_pk=result_pk,
             verdict=verdict.verdict,
-            priority=0 if verdict.verdict == "fail" else 1,
+            priority=_priority(verdict.verdict),
             reasons=reasons,
             version=item["version"] + 1,
             updated_at=now,
         )
     )
     if updated.rowcount == 1:
-        detail = {
-            "from": {
-                "result_pk": item["result_pk"],
-                "verdict": item["verdict"],
-                "reasons": list(item["reasons"]),
-            },
-            "to": {"result_pk": result_pk, "verdict": verdict.verdict, "reasons": reasons},
-        }
         audit.append(
             conn,
             actor=actor,
@@ -302,3 +342,15 @@ def _follow_result(
             at=now,
         )
     return int(item["id"])
+
+
+def _change_recorded(conn: Connection, item_pk: int, result_pk: int | None) -> bool:
+    """Whether a result change to ``result_pk`` is already in the item's audit trail."""
+    rows = conn.execute(
+        select(audit_log.c.detail).where(
+            audit_log.c.entity == "review_item",
+            audit_log.c.entity_id == str(item_pk),
+            audit_log.c.action == "review_item.result_changed",
+        )
+    ).scalars()
+    return any((d or {}).get("to", {}).get("result_pk") == result_pk for d in rows)

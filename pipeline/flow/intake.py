@@ -40,10 +40,11 @@ class IntakeHandler:
             verdict = verdict_from_json(doc)
         except (ValueError, KeyError, TypeError) as exc:
             raise PermanentError(f"review.intake: unreadable verdict message: {exc}") from None
-        if not verdict.flagged:
-            return
         address = PackageAddress(verdict.station_id, verdict.inspection_id, verdict.attempt)
-        open_item(self.services, address, verdict)
+        if verdict.flagged:
+            open_item(self.services, address, verdict)
+        else:
+            follow_pass(self.services, address, verdict)
 
 
 class DeadLetterHandler:
@@ -102,6 +103,7 @@ def open_item(services: Services, address: PackageAddress, verdict: Verdict) -> 
     db = services.database
     now = services.clock()
     inspection_pk, result_pk = _rows_for(services, address, verdict, now)
+    assert inspection_pk is not None  # stub=True always yields a row
     item_pk, created = open_review_item(
         db, verdict, inspection_pk=inspection_pk, result_pk=result_pk, now=now
     )
@@ -116,9 +118,23 @@ def open_item(services: Services, address: PackageAddress, verdict: Verdict) -> 
     return item_pk
 
 
+def follow_pass(services: Services, address: PackageAddress, verdict: Verdict) -> int | None:
+    """A passing result: only an attempt that already has a review item is touched (its item
+    follows the new result, or records the change when a reviewer holds it)."""
+    from pipeline.db.results import follow_result
+
+    _, result_pk = _rows_for(services, address, verdict, services.clock(), stub=False)
+    return follow_result(services.database, verdict, result_pk=result_pk, now=services.clock())
+
+
 def _rows_for(
-    services: Services, address: PackageAddress, verdict: Verdict, now: datetime
-) -> tuple[int, int | None]:
+    services: Services,
+    address: PackageAddress,
+    verdict: Verdict,
+    now: datetime,
+    *,
+    stub: bool = True,
+) -> tuple[int | None, int | None]:
     db = services.database
     ins, res = schema.inspections, schema.results
     with db.read() as conn:
@@ -136,7 +152,7 @@ def _rows_for(
             )
         ).scalar()
     if row is None:  # outside the read transaction: the stub insert takes the write lock
-        return _stub_inspection(services, address, now), None
+        return (_stub_inspection(services, address, now) if stub else None), None
     return int(row[0]), (int(result_pk) if result_pk is not None else None)
 
 

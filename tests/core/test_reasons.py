@@ -23,8 +23,9 @@ def emitted_reasons() -> set[str]:
             args = node.args
             if name in {"failed", "review"} and args and isinstance(args[0], ast.Constant):
                 found.add(str(args[0].value))
-            if name == "Result" and len(args) > 1 and isinstance(args[1], ast.Constant):
-                found.add(str(args[1].value))
+            second = args[1] if len(args) > 1 else None
+            if name == "Result" and isinstance(second, ast.Constant) and second.value:
+                found.add(str(second.value))
             for kw in node.keywords:
                 value = kw.value
                 if kw.arg == "reason" and isinstance(value, ast.Constant) and value.value:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from pipeline.db import Database
 from pipeline.db.audit import entries
 from pipeline.db.results import (
+    follow_result,
     open_review_item,
     record_inspection,
     record_result,
@@ -89,7 +90,31 @@ def test_decided_item_is_never_reopened_or_changed(db: Database) -> None:
     assert open_review_item(db, v2, inspection_pk=ipk, result_pk=r2, now=later(5)) == (pk, False)
     [item] = _items(db)
     assert (item["state"], item["result_pk"], item["verdict"]) == ("decided", r1, "fail")
-    assert [e.action for e in entries(db, "review_item", pk)] == ["review_item.opened"]
+    # The reviewer's decision stands, but the change is on the item's record, once.
+    assert open_review_item(db, v2, inspection_pk=ipk, result_pk=r2, now=later(6)) == (pk, False)
+    log = entries(db, "review_item", pk)
+    assert [e.action for e in log] == ["review_item.opened", "review_item.result_changed"]
+    assert (log[1].from_state, log[1].to_state) == ("decided", "decided")
+    assert log[1].detail["from"]["verdict"] == "fail" and log[1].detail["to"]["result_pk"] == r2
+
+
+def test_passing_result_is_followed_only_by_an_existing_item(db: Database) -> None:
+    m = make_manifest()
+    v1, ipk, r1 = _store(db, m, [("fail", "plate_mismatch")])
+    pk, _ = open_review_item(db, v1, inspection_pk=ipk, result_pk=r1, now=T0)
+    v2, _, r2 = _store(db, m, [("pass", None)], version="0.2.0")
+    assert follow_result(db, v2, result_pk=r2, now=later(5)) == pk
+    [item] = _items(db)
+    assert (item["state"], item["verdict"], item["priority"], item["reasons"]) == (
+        "open",
+        "pass",
+        2,
+        [],
+    )
+    other = make_manifest(inspection_id="370600202611230099")
+    v3, _, r3 = _store(db, other, [("pass", None)])
+    assert follow_result(db, v3, result_pk=r3, now=later(5)) is None
+    assert len(_items(db)) == 1
 
 
 def test_new_attempt_links_to_the_previous_attempts_item(db: Database) -> None:
