@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pipeline.hashbank import HashBank
     from pipeline.ocr import OcrEngine
     from pipeline.storage.base import ObjectStore
+    from pipeline.vin.references import ReferenceStore
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,17 @@ class Services:
         from pipeline.hashbank import HashBank
 
         return HashBank(self.database.engine)
+
+    @cached_property
+    def references(self) -> ReferenceStore:
+        """Reference rubbings per VIN (object store + ``reference_rubbings`` table)."""
+        injected = self._overrides.get("references")
+        if injected is not None:
+            refs: ReferenceStore = injected
+            return refs
+        from pipeline.vin.references import ReferenceStore
+
+        return ReferenceStore(self.store, self.database)
 
     def lookup_vehicle(self, vin: str, plate: str) -> Vehicle | None:
         """The office registry record for a vehicle (by VIN, else by plate), or None."""

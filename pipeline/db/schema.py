@@ -161,10 +161,11 @@ photo_hashes = Table(
     ),
     Column("sha256", String(64), nullable=False, index=True),
     Column("phash", BigInteger, nullable=False),  # 64-bit perceptual hash, as signed int64
-    Column("band0", Integer, nullable=False, index=True),  # 16-bit bands of phash (multi-index)
-    Column("band1", Integer, nullable=False, index=True),
-    Column("band2", Integer, nullable=False, index=True),
-    Column("band3", Integer, nullable=False, index=True),
+    # 16-bit bands of phash for the multi-index lookup; each indexed with phash (below).
+    Column("band0", Integer, nullable=False),
+    Column("band1", Integer, nullable=False),
+    Column("band2", Integer, nullable=False),
+    Column("band3", Integer, nullable=False),
     Column("inspection_id", String(64), nullable=False, index=True),
     Column("attempt", Integer, nullable=False),
     Column("station_id", String(64), nullable=False),
@@ -174,6 +175,8 @@ photo_hashes = Table(
     Column("frame", Integer, nullable=True),  # frame index for frame sequences
     Column("created_at", TS, nullable=False),
     UniqueConstraint("inspection_id", "attempt", "file", "frame"),
+    # (band, phash): the first lookup phase reads only the index.
+    *(Index(f"ix_photo_hashes_band{i}_phash", f"band{i}", "phash") for i in range(4)),
 )
 
 # Reference VIN rubbings (拓印膜) archived per VIN.

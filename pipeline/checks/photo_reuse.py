@@ -1,0 +1,141 @@
+"""Photo reuse: the same or a near-identical photo already received in another inspection.
+
+Each photo is looked up in the hash bank (sha256 and 64-bit pHash, multi-index bands), then
+added to it, so the bank holds every photo checked (see :mod:`pipeline.hashbank` for the
+idempotency and self-exclusion rules). A horizontally mirrored copy is looked up too.
+
+Distances (Hamming, 64-bit pHash) were chosen from measurements (README): re-encodes and
+resizes of one photo stay at 0-2 bits; a consecutive shot of the same car in the same bay
+(1-5 % camera shift or zoom) lands at 2-14 bits, most often above 5. So: same sha256 or
+distance <= ``fail_distance`` fails; up to ``review_distance`` is ``review``; further passes.
+The band index guarantees every stored hash within 3 bits is found; 4-5 bits are found only
+when they happen to share a band, so the review band is best effort.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from pipeline.checks.base import (
+    Check,
+    CheckContext,
+    Params,
+    Result,
+    failed,
+    passed,
+    register,
+    review,
+)
+from pipeline.errors import ConfigError
+from pipeline.hashbank import HashBank, HashRecord, Match
+from pipeline.package import LoadedItem
+from pipeline.photo.phash import phash_pair
+
+
+class PhotoReuseParams(Params):
+    """Hamming-distance bands; ``add`` stores checked photos in the bank."""
+
+    fail_distance: int = Field(default=2, ge=0, le=16)
+    review_distance: int = Field(default=5, ge=0, le=16)
+    check_mirrored: bool = True
+    add: bool = True
+
+
+def photo_hash(item: LoadedItem) -> tuple[int, int]:
+    """The photo's pHash and its mirror's, computed once and shared through ``item.cache``."""
+    cached = item.cache.get("phash")
+    if cached is None:
+        cached = phash_pair(item.gray)
+        item.cache["phash"] = cached
+    pair: tuple[int, int] = cached
+    return pair
+
+
+@register
+class PhotoReuse(Check):
+    """Looks each photo up in the hash bank, then adds it."""
+
+    name = "photo_reuse"
+    params_model = PhotoReuseParams
+    params: PhotoReuseParams
+
+    def check_item(self, ctx: CheckContext, item: LoadedItem) -> Result:
+        """Fail on exact/near-identical matches in other inspections; review borderline."""
+        bank = ctx.services.hash_bank
+        if bank is None:
+            raise ConfigError("photo_reuse needs a hash bank (configure [database])")
+        assert item.sha256 is not None
+        p = self.params
+        value, flipped = photo_hash(item)
+        m = ctx.manifest
+        # On a reprocess, compare only with photos stored before this one first was.
+        seen = bank.first_seen(m.inspection_id, m.attempt, item.item.file)
+        matches = bank.lookup(
+            item.sha256,
+            value,
+            exclude_inspection=m.inspection_id,
+            max_distance=p.review_distance,
+            added_before=seen,
+        )
+        mirrored: list[Match] = []
+        if p.check_mirrored:
+            mirrored = bank.lookup(
+                "-",
+                flipped,
+                exclude_inspection=m.inspection_id,
+                max_distance=p.fail_distance,
+                added_before=seen,
+            )
+        if p.add:
+            bank.add(
+                [
+                    HashRecord(
+                        item.sha256, value, m.inspection_id, m.attempt, m.station_id,
+                        m.vehicle.vin, item.item.file, item.item.code,
+                    )
+                ]
+            )  # fmt: skip
+        return self._decide(value, matches, mirrored)
+
+    def _decide(self, value: int, matches: list[Match], mirrored: list[Match]) -> Result:
+        p = self.params
+        detail: dict[str, Any] = {"phash": f"{value:016x}"}
+        hard = [x for x in matches if x.exact or x.distance <= p.fail_distance]
+        if hard:
+            best = hard[0]
+            return failed(
+                "photo_reused",
+                inspection_id=best.inspection_id,
+                file=best.file,
+                distance=best.distance,
+                exact=best.exact,
+                matches=[x.to_json() for x in hard[:5]],
+                **detail,
+            )
+        if mirrored:
+            best = mirrored[0]
+            return failed(
+                "photo_reused",
+                inspection_id=best.inspection_id,
+                file=best.file,
+                distance=best.distance,
+                mirrored=True,
+                matches=[x.to_json() for x in mirrored[:5]],
+                **detail,
+            )
+        if matches:
+            best = matches[0]
+            return review(
+                "photo_similar",
+                inspection_id=best.inspection_id,
+                file=best.file,
+                distance=best.distance,
+                matches=[x.to_json() for x in matches[:5]],
+                **detail,
+            )
+        return passed(**detail)
+
+
+__all__ = ["HashBank", "PhotoReuse", "photo_hash"]
