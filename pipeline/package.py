@@ -16,16 +16,23 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 
 from pipeline.errors import EvidenceError, ManifestError, ObjectNotFound, UnsafePathError
-from pipeline.imaging import decode_image, to_gray
+from pipeline.imaging import decode_image, is_truncated, read_header, to_gray
 from pipeline.manifest import parse_manifest
 from pipeline.paths import safe_relpath
 from pipeline.records import EvidenceItem, Manifest
 
 MANIFEST_NAME = "manifest.json"
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png")
+_REDUCED_GRAY = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
 
 
 class PackageSource(Protocol):
@@ -118,6 +125,8 @@ class FolderFrames:
         self.names = sorted(names, key=natural_key)
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
+        self._timestamps: list[float] | None = None
+        self.timestamps_source = "nominal"
 
     @property
     def count(self) -> int:
@@ -125,8 +134,18 @@ class FolderFrames:
         return len(self.names)
 
     def timestamps(self) -> list[float]:
-        """Nominal times from fps (frame i at i/fps)."""
-        return [i / self.fps for i in range(self.count)]
+        """Per-frame seconds: from ``timestamps.json`` or ``_<n>ms`` file names, else i/fps.
+
+        ``timestamps_source`` says which ("file", "names" or "nominal"); see
+        :mod:`pipeline.frames.timestamps` for the formats.
+        """
+        if self._timestamps is None:
+            from pipeline.frames.timestamps import folder_timestamps  # lazy: frames only
+
+            self._timestamps, self.timestamps_source = folder_timestamps(
+                self.source, self.name, self.names, self.fps
+            )
+        return list(self._timestamps)
 
     def read_bytes(self, index: int) -> bytes:
         """The encoded bytes of one frame."""
@@ -142,6 +161,32 @@ class FolderFrames:
         """Decode every ``step``-th frame."""
         for i in range(0, self.count, max(1, step)):
             yield i, self.frame(i)
+
+    def gray_reduced(self, index: int, factor: int) -> np.ndarray:
+        """Decode one frame as grayscale at 1/``factor`` size (1, 2, 4 or 8; JPEG DCT scaling).
+
+        The same limits as :meth:`frame` apply (type, pixel count, truncation).
+        """
+        name = self.names[index]
+        data = self.read_bytes(index)
+        header = read_header(data, name=name)
+        if header.width * header.height > self._max_pixels:
+            raise EvidenceError(
+                f"{name} is {header.width}x{header.height}, over the pixel limit",
+                reason="evidence_too_large",
+                key=name,
+            )
+        if is_truncated(data, header.format):
+            raise EvidenceError(
+                f"{name} is a truncated {header.format} file", reason="evidence_truncated", key=name
+            )
+        flag = _REDUCED_GRAY.get(factor, cv2.IMREAD_GRAYSCALE)
+        gray = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag)
+        if gray is None or gray.size == 0:
+            raise EvidenceError(
+                f"{name} could not be decoded", reason="evidence_unreadable", key=name
+            )
+        return gray
 
 
 @dataclass

@@ -16,6 +16,10 @@ BENCHES: dict[str, tuple[str, str]] = {
     "checks": ("pipeline.bench.checks", "photo-check cost vs JPEG decode; hash-bank lookups"),
     "rubbing": ("pipeline.bench.rubbing", "rubbing comparison accuracy per tamper kind and speed"),
     "frames": ("pipeline.bench.frames", "frame-sequence checks: frames/s checked vs decoded"),
+    "pipeline": (
+        "pipeline.bench.pipeline",
+        "end-to-end load: photos/s, upload-to-verdict latency, CPU vs decode, RSS per worker",
+    ),
     # name: (module, help)
     "console": (
         "pipeline.bench.console",
