@@ -23,7 +23,7 @@ class StorePackage:
         base = self.prefix + safe_relpath(folder.rstrip("/") + "/", allow_dir=True)
         out = []
         for info in self.store.list(base, recursive=False):
-            rest = info.key[len(base):]
+            rest = info.key[len(base) :]
             if rest and "/" not in rest:
-                out.append(info.key[len(self.prefix):])
+                out.append(info.key[len(self.prefix) :])
         return out

@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.bus.base import EVIDENCE, MessageBus
 from pipeline.bus.events import object_created_event
 from pipeline.config import Settings
-from pipeline.errors import EvidenceError, ObjectNotFound
+from pipeline.errors import EvidenceError, ManifestError, ObjectNotFound
 from pipeline.layout import PackageAddress, address_for
 from pipeline.manifest import parse_manifest
 from pipeline.package import FRAME_EXTENSIONS, MANIFEST_NAME, LocalPackage
@@ -82,7 +82,11 @@ def upload_package(
     folder = Path(folder)
     lim = settings.limits
     source = LocalPackage(folder)
-    raw = source.read(MANIFEST_NAME, max_bytes=lim.max_manifest_bytes)
+    try:
+        raw = source.read(MANIFEST_NAME, max_bytes=lim.max_manifest_bytes)
+    except (ObjectNotFound, EvidenceError) as exc:
+        # The same error as the worker gives for this manifest (a station sees one kind).
+        raise ManifestError(f"{folder}: manifest.json: {exc}") from None
     manifest = parse_manifest(raw, max_bytes=lim.max_manifest_bytes, max_items=lim.max_items)
     names = package_files(folder, manifest, lim.max_file_bytes)
     address = address_for(manifest.station_id, manifest.inspection_id, manifest.attempt)

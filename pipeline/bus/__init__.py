@@ -17,6 +17,7 @@ def open_bus(settings: Settings) -> MessageBus:
 
         return InProcBus(
             namespace=cfg.namespace,
+            scope=str(settings.home_path()),
             delivery_limit=cfg.delivery_limit,
             retry_max_seconds=cfg.retry_max_seconds,
         )

@@ -46,9 +46,9 @@ _BROKERS: dict[str, _Broker] = {}
 _BROKERS_LOCK = threading.Lock()
 
 
-def _broker_for(namespace: str) -> _Broker:
+def _broker_for(scope: str) -> _Broker:
     with _BROKERS_LOCK:
-        return _BROKERS.setdefault(namespace, _Broker())
+        return _BROKERS.setdefault(scope, _Broker())
 
 
 class InProcBus:
@@ -58,6 +58,7 @@ class InProcBus:
         self,
         *,
         namespace: str = "",
+        scope: str = "",
         delivery_limit: int = 5,
         retry_base_seconds: float = 0.2,
         retry_max_seconds: float = 30.0,
@@ -66,7 +67,9 @@ class InProcBus:
         self.delivery_limit = delivery_limit
         self.retry_base = retry_base_seconds
         self.retry_max = retry_max_seconds
-        self._broker = _broker_for(namespace)
+        # Buses of one process share a broker when they name the same scope (the embedded
+        # home folder) and namespace: one deployment, one set of queues.
+        self._broker = _broker_for(f"{scope}\x00{namespace}")
         self._closed = False
 
     def declare(self) -> None:

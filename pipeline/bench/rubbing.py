@@ -1,0 +1,160 @@
+"""``inspectpipe bench rubbing``: accuracy and speed of the rubbing comparison on generated pairs.
+
+Pairs come from :mod:`pipeline.vin.evalgen`. Style ``A`` is the one the thresholds were
+tuned on; ``B``, ``C`` and ``D`` were not, so their figures are the honest ones. Strict
+accuracy counts ``unreadable`` as wrong. Seconds per pair time decoding, rectifying and
+comparing both images on this process (generation excluded; OCR only with ``--read``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.cli.app import App
+from pipeline.ocr import OcrEngine
+from pipeline.vin.evalgen import KINDS, pairs
+from pipeline.vin.rubbing import compare_images, decode
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Bench options."""
+    p.add_argument("--pairs", type=int, default=120, help="pairs per style group (default 120)")
+    p.add_argument("--styles", default="A,BCD", help="comma-separated style groups (default A,BCD)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--read", action="store_true", help="also read the VIN with OCR (timed)")
+    p.add_argument(
+        "--samplegen",
+        type=int,
+        default=0,
+        help="also compare N pairs from the independent samplegen rubbing renderer",
+    )
+    p.add_argument(
+        "--vin-photos", type=int, default=0, help="also read N generated 0113 VIN photos"
+    )
+
+
+@dataclass
+class Tally:
+    """Counts for one style group."""
+
+    total: Counter[str] = field(default_factory=Counter)
+    right: Counter[str] = field(default_factory=Counter)
+    unreadable: int = 0
+    located: int = 0
+    locatable: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    vin_exact: int = 0
+    vin_tried: int = 0
+
+
+def run(args: argparse.Namespace, app: App) -> int:
+    """Generate, compare, print."""
+    ocr = app.services.ocr if args.read else None
+    if args.samplegen:
+        _samplegen(args.samplegen, args.seed, ocr)
+    if args.vin_photos:
+        _vin_photos(args.vin_photos, args.seed, app.services.ocr)
+    groups = [s.strip() for s in args.styles.split(",")] if args.pairs > 0 else []
+    for i, group in enumerate(groups):
+        tally = _measure(group, args.pairs, args.seed + i, ocr)
+        _print(group, tally, args.pairs)
+    return 0
+
+
+def _measure(styles: str, n: int, seed: int, ocr: OcrEngine | None) -> Tally:
+    t = Tally()
+    for pair in pairs(n, styles, seed):
+        start, cpu = time.perf_counter(), time.process_time()
+        ref, cand = decode(pair.reference), decode(pair.candidate)
+        result = compare_images(ref, cand, ocr=ocr, overlay=False)
+        t.seconds += time.perf_counter() - start
+        t.cpu += time.process_time() - cpu
+        verdict = result.verdict
+        t.total[pair.kind] += 1
+        t.unreadable += verdict == "unreadable"
+        if pair.kind == "genuine":
+            t.right[pair.kind] += verdict == "match"
+            if result.vin_read is not None:
+                t.vin_tried += 1
+                t.vin_exact += result.vin_read.vin == pair.vin
+        else:
+            t.right[pair.kind] += verdict == "mismatch"
+            if verdict == "mismatch" and pair.kind != "clone":
+                t.locatable += 1
+                t.located += bool(set(result.comparison.suspects) & set(pair.positions))
+    return t
+
+
+def _samplegen(n: int, seed: int, ocr: OcrEngine | None) -> None:
+    """Genuine vs DieStyle.altered pairs from pipeline.samplegen (a renderer not tuned on)."""
+    from pipeline.samplegen.rubbing import render_rubbing
+    from pipeline.samplegen.stamp import DieStyle
+    from pipeline.vin.evalgen import random_vin
+    from pipeline.vin.texture import encode_jpeg
+
+    rng = np.random.default_rng(seed)
+    right = Counter[str]()
+    total = Counter[str]()
+    cpu = 0.0
+    for i in range(n):
+        vin = random_vin(rng)
+        die = DieStyle.random(rng)
+        kind = "genuine" if i % 2 == 0 else "altered"
+        other = die if kind == "genuine" else die.altered(int(rng.integers(17)), rng)
+        ref = encode_jpeg(render_rubbing(vin, die, rng), int(rng.integers(60, 95)))
+        cand = encode_jpeg(render_rubbing(vin, other, rng), int(rng.integers(60, 95)))
+        start = time.process_time()
+        verdict = compare_images(decode(ref), decode(cand), ocr=ocr, overlay=False).verdict
+        cpu += time.process_time() - start
+        total[kind] += 1
+        right[kind] += verdict == ("match" if kind == "genuine" else "mismatch")
+    print(f"samplegen renderer (not tuned on), {n} pairs: strict {sum(right.values()) / n:.2%}")
+    for kind in ("genuine", "altered"):
+        print(f"  {kind:<8} right {right[kind]}/{total[kind]}")
+    print(f"  CPU seconds per pair {cpu / max(n, 1):.3f}")
+
+
+def _vin_photos(n: int, seed: int, ocr: OcrEngine) -> None:
+    """VIN read exact / unreadable / wrong on 0113 photos from the other samplegen renderer."""
+    from pipeline.samplegen.stamp import DieStyle, render_vin_photo
+    from pipeline.vin.evalgen import random_vin
+    from pipeline.vin.reading import read_vin
+    from pipeline.vin.texture import encode_jpeg
+
+    rng = np.random.default_rng(seed)
+    exact = unreadable = 0
+    start = time.perf_counter()
+    for _ in range(n):
+        vin = random_vin(rng)
+        photo = render_vin_photo(vin, DieStyle.random(rng), rng, (1024, 640))
+        got = read_vin(decode(encode_jpeg(photo, int(rng.integers(60, 95)))), ocr).vin  # type: ignore[arg-type]
+        exact += got == vin
+        unreadable += got is None
+    wrong = n - exact - unreadable
+    print(f"VIN photos (samplegen renderer), {n}: exact {exact / n:.2%}, unreadable {unreadable}, ")
+    print(f"  wrong {wrong}, {(time.perf_counter() - start) / n:.2f} s per photo")
+
+
+def _print(group: str, t: Tally, n: int) -> None:
+    total = sum(t.total.values())
+    genuine = t.total["genuine"]
+    print(f"style {group} ({'tuned' if group == 'A' else 'NOT tuned on'}), {total} pairs")
+    print(f"  strict accuracy        {sum(t.right.values()) / max(total, 1):7.2%}")
+    flagged = genuine - t.right["genuine"]
+    print(f"  genuine flagged        {flagged / max(genuine, 1):7.2%}  ({flagged}/{genuine})")
+    for kind in KINDS[1:]:
+        k = t.total[kind]
+        print(f"  detected {kind:<13} {t.right[kind] / max(k, 1):7.2%}  ({t.right[kind]}/{k})")
+    print(f"  unreadable             {t.unreadable / max(total, 1):7.2%}")
+    share = t.located / max(t.locatable, 1)
+    print(f"  localization           {share:7.2%}  (a suspect at a tampered glyph)")
+    wall, cpu = t.seconds / max(total, 1), t.cpu / max(total, 1)
+    print(f"  seconds per pair       {wall:7.3f} wall, {cpu:.3f} CPU (all threads)")
+    if t.vin_tried:
+        print(f"  VIN read exact (genuine candidates read) {t.vin_exact}/{genuine}")

@@ -1,0 +1,99 @@
+"""Rubbing comparison: the J rubbing's glyphs match the VIN's reference rubbing.
+
+The reference comes from ``ctx.services.references`` (object store + database). The finding
+carries the suspect positions and a reviewer's overlay JPEG (``artifacts["overlay"]``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.checks.base import (
+    Check,
+    CheckContext,
+    Params,
+    Result,
+    failed,
+    passed,
+    register,
+    review,
+)
+from pipeline.checks.vin_match import band_of, vin_read_of
+from pipeline.package import LoadedItem
+from pipeline.vin.band import rectify
+from pipeline.vin.compare import Thresholds, compare_bands, with_text
+from pipeline.vin.reading import read_band
+from pipeline.vin.rubbing import decode, draw_overlay
+
+
+class RubbingCompareParams(Params):
+    """Limits of :class:`pipeline.vin.compare.Thresholds`, and what a mismatch becomes."""
+
+    mismatch_outcome: Literal["fail", "review"] = "fail"
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
+    edge: float = Field(default=Thresholds.edge, gt=0)
+    shape: float = Field(default=Thresholds.shape, gt=0)
+    shift: float = Field(default=Thresholds.shift, gt=0)
+    tilt: float = Field(default=Thresholds.tilt, gt=0)
+    weight: float = Field(default=Thresholds.weight, gt=0)
+    placement: float = Field(default=Thresholds.placement, gt=0)
+    clone_edge: float = Field(default=Thresholds.clone_edge, gt=0)
+    clone_width: float = Field(default=Thresholds.clone_width, gt=0)
+
+
+@register
+class RubbingCompare(Check):
+    """Compares J with the reference; no reference → review ``rubbing_no_reference``."""
+
+    name = "rubbing_compare"
+    kinds = frozenset({"photo"})
+    params_model = RubbingCompareParams
+    params: RubbingCompareParams
+
+    def _thresholds(self) -> Thresholds:
+        p = self.params
+        return Thresholds(edge=p.edge, shape=p.shape, shift=p.shift, tilt=p.tilt, weight=p.weight,
+            placement=p.placement,
+                          clone_edge=p.clone_edge, clone_width=p.clone_width)  # fmt: skip
+
+    def check_item(self, ctx: CheckContext, item: LoadedItem) -> Result:
+        """Fetch the reference, compare, explain."""
+        vin = ctx.vehicle.vin.strip().upper()
+        loaded = ctx.services.references.load(vin)
+        if loaded is None:
+            return review("rubbing_no_reference", vin=vin)
+        ref_info, data = loaded
+        pixels = decode(data)
+        ref_band = rectify(pixels) if pixels is not None else None
+        cand_band = band_of(item)
+        result = compare_bands(ref_band, cand_band, self._thresholds())
+        if ref_band is not None and ref_band.boxes:
+            cand_read = vin_read_of(ctx, item, self.params.min_confidence)
+            ref_read = read_band(ref_band, ctx.services.ocr, self.params.min_confidence)
+            result = with_text(result, ref_read.vin, cand_read.vin)
+        detail: dict[str, object] = {
+            "vin": vin,
+            "reference": ref_info.key,
+            "score": round(result.score, 3),
+            "suspect_positions": list(result.suspects),
+            "note": result.note,
+        }
+        overlay = {"overlay": draw_overlay(ref_band, cand_band, result)}
+        if result.verdict == "match":
+            return passed(**detail)
+        if result.verdict == "unreadable":
+            return Result("review", "rubbing_unreadable", detail, overlay)
+        outcome = self.params.mismatch_outcome
+        detail["glyphs"] = [
+            {"position": g.index + 1, "why": g.why, "suspicion": round(g.suspicion, 2)}
+            for g in result.glyphs
+            if g.index in result.suspects
+        ]
+        res = (
+            failed("rubbing_glyph_mismatch", **detail)
+            if outcome == "fail"
+            else review("rubbing_glyph_mismatch", **detail)
+        )
+        return Result(res.outcome, res.reason, res.detail, overlay)

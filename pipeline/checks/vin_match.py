@@ -1,0 +1,95 @@
+"""VIN match: the VIN read from 0113, J, 0201 or 0205 equals the registered VIN.
+
+The read is shared (``item.cache``) with ``vin_photo_vs_rubbing``. A read that differs but
+fails its own check digit while the record's holds is more likely an OCR slip than another
+vehicle, so it goes to a person (``vin_uncertain``) instead of failing.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pipeline.checks.base import (
+    Check,
+    CheckContext,
+    Params,
+    Result,
+    failed,
+    passed,
+    register,
+    review,
+)
+from pipeline.package import LoadedItem
+from pipeline.vin import rules
+from pipeline.vin.band import Band, rectify
+from pipeline.vin.reading import VinRead, read_band, read_vin
+
+RUBBING_CODE = "J"
+
+
+class VinMatchParams(Params):
+    """``min_confidence``: OCR line confidence below which a read counts as unreadable."""
+
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
+
+
+def band_of(item: LoadedItem) -> Band | None:
+    """The rectified VIN band of a rubbing item (computed once per item)."""
+    if "vin_band" not in item.cache:
+        item.cache["vin_band"] = rectify(item.image) if item.image is not None else None
+    band: Band | None = item.cache["vin_band"]
+    return band
+
+
+def vin_read_of(ctx: CheckContext, item: LoadedItem, min_confidence: float) -> VinRead:
+    """The VIN read from an item (computed once per item and shared between checks)."""
+    cached = item.cache.get("vin_read")
+    if isinstance(cached, VinRead):
+        return cached
+    assert item.image is not None
+    result = VinRead(None, 0.0, "")
+    if item.item.code == RUBBING_CODE:
+        band = band_of(item)
+        if band is not None and band.boxes:
+            result = read_band(band, ctx.services.ocr, min_confidence)
+    if not result.readable:
+        result = read_vin(item.image, ctx.services.ocr, min_confidence)
+    item.cache["vin_read"] = result
+    return result
+
+
+def differing(read: str, expected: str) -> list[int]:
+    """0-based positions where two VINs differ."""
+    return [i for i, (a, b) in enumerate(zip(read, expected, strict=False)) if a != b]
+
+
+@register
+class VinMatch(Check):
+    """Fails when the VIN read differs from the registered VIN; unreadable → review."""
+
+    name = "vin_match"
+    kinds = frozenset({"photo"})
+    params_model = VinMatchParams
+    params: VinMatchParams
+
+    def check_item(self, ctx: CheckContext, item: LoadedItem) -> Result:
+        """Read and compare (never corrected toward the expected VIN)."""
+        expected = ctx.vehicle.vin.strip().upper()
+        read = vin_read_of(ctx, item, self.params.min_confidence)
+        detail: dict[str, object] = {
+            "expected": expected,
+            "read": read.vin,
+            "raw": read.raw[:80],
+            "confidence": round(read.confidence, 3),
+            "check_digit_ok": read.check_ok,
+        }
+        if read.vin is None:
+            return review("vin_unreadable", **detail)
+        if read.corrected:
+            detail["corrected_positions"] = list(read.corrected)
+        if read.vin == expected:
+            return passed(**detail)
+        detail["positions"] = differing(read.vin, expected)
+        if not read.check_ok and rules.check_digit_ok(expected):
+            return review("vin_uncertain", **detail)
+        return failed("vin_mismatch", **detail)

@@ -1,0 +1,90 @@
+"""Align a candidate band onto the reference band: one homography, then equal blur.
+
+The film is flat, so one homography explains every genuine glyph's position whatever the
+camera's perspective. It is fitted by RANSAC on glyph-box landmarks (re-punched glyphs fall
+out) and refined by ECC on the stroke maps (which fixes the shear perspective puts on
+upright strokes). Blur is then equalised, because blur closes small counters in one rubbing
+and not in the other.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.vin.band import GLYPH_H, Band
+
+
+def _points(band: Band) -> np.ndarray:
+    """Four landmarks per glyph: top, bottom, left and right midpoints of its box."""
+    pts = []
+    for x, y, w, h in band.boxes:
+        cx, cy = x + w / 2, y + h / 2
+        pts += [(cx, y), (cx, y + h), (x, cy), (x + w, cy)]
+    return np.array(pts, np.float32)
+
+
+def fit_layout(ref: Band, cand: Band) -> np.ndarray:
+    """Homography mapping the reference band onto the candidate band.
+
+    The film is flat, so one homography explains every genuine glyph's position whatever
+    the camera's perspective; RANSAC leaves re-punched glyphs out of the fit.
+    """
+    src, dst = _points(ref), _points(cand)
+    hom, _ = cv2.findHomography(src, dst, cv2.RANSAC, 0.06 * GLYPH_H)
+    if hom is None:
+        hom, _ = cv2.findHomography(src, dst, 0)
+    if hom is None:
+        hom = np.eye(3)
+    return _refine(ref, cand, hom.astype(np.float32))
+
+
+def _refine(ref: Band, cand: Band, hom: np.ndarray) -> np.ndarray:
+    """Refine the homography on the stroke maps themselves (ECC).
+
+    Box landmarks fix position and scale but hardly the shear that perspective puts on
+    upright strokes; matching intensities does, and the tampered glyphs are too few to
+    pull a whole-band fit.
+    """
+    a = cv2.GaussianBlur(ref.strokes, (0, 0), 2.0)
+    b = cv2.GaussianBlur(cand.strokes, (0, 0), 2.0)
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    try:
+        _, out = cv2.findTransformECC(a, b, hom.copy(), cv2.MOTION_HOMOGRAPHY, crit, None, 1)  # type: ignore[call-overload]
+    except cv2.error:
+        return hom
+    return out
+
+
+def blur_sigma(strokes: np.ndarray) -> float:
+    """Edge spread of a stroke map in pixels, from its steepest edges (step blurred by sigma)."""
+    g = (
+        cv2.magnitude(
+            cv2.Sobel(strokes, cv2.CV_32F, 1, 0, ksize=3),
+            cv2.Sobel(strokes, cv2.CV_32F, 0, 1, ksize=3),
+        )
+        / 8.0
+    )
+    peak = float(np.percentile(g, 99.5))
+    return 1.0 / (np.sqrt(2 * np.pi) * max(peak, 1e-3))
+
+
+def match_blur(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blur the sharper map to the other's edge spread.
+
+    Blur closes small counters (a slashed 0, the eye of a 4) in one rubbing and not in the
+    other; comparing at equal blur keeps that from looking like another die.
+    """
+    sa, sb = blur_sigma(a), blur_sigma(b)
+    extra = float(np.sqrt(abs(sa * sa - sb * sb)))
+    if extra < 0.4:
+        return a, b
+    if sa < sb:
+        return cv2.GaussianBlur(a, (0, 0), extra), b
+    return a, cv2.GaussianBlur(b, (0, 0), extra)
+
+
+def x_scale(hom: np.ndarray, x: float, y: float) -> float:
+    """Local horizontal magnification of a homography at a point."""
+    p = cv2.perspectiveTransform(np.array([[[x - 5, y], [x + 5, y]]], np.float32), hom)[0]
+    return float(np.hypot(*(p[1] - p[0])) / 10.0)

@@ -1,0 +1,290 @@
+"""Find and rectify the VIN band of a rubbing photo and segment its 17 glyphs.
+
+The band is the longest dense cluster of vertical-stroke edges; its rotated rectangle gives
+the angle. The rectified crop is scaled so glyphs are about :data:`GLYPH_H` pixels tall, its
+lighting is flattened, and it is turned into a *stroke map* in [0, 1] whatever the polarity
+(light-on-dark carbon film or dark-on-light pencil paper): strokes are the minority class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.vin.rules import LENGTH
+
+GLYPH_H = 48
+WORK_W = 960
+
+
+@dataclass(frozen=True)
+class Band:
+    """A rectified VIN band: stroke map, binary mask, the 17 glyph boxes (x, y, w, h) or fewer."""
+
+    strokes: np.ndarray  # float32 in [0, 1], 1 = stroke
+    binary: np.ndarray  # uint8 0/1
+    boxes: tuple[tuple[int, int, int, int], ...]
+    gray: np.ndarray  # the rectified grey crop (uint8), for OCR and overlays
+    light_on_dark: bool
+
+    @property
+    def complete(self) -> bool:
+        """Whether exactly 17 glyphs were found."""
+        return len(self.boxes) == LENGTH
+
+
+def _to_gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+
+
+def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """The rotated rectangle ((cx, cy), (w, h), angle) of the VIN band, or None."""
+    h, w = gray.shape
+    # Contrast scales with the light falling on the film: divide the light out first.
+    f = gray.astype(np.float32)
+    flat = f / (cv2.GaussianBlur(f, (0, 0), 30) + 8.0)
+    gx = np.abs(cv2.Sobel(flat, cv2.CV_32F, 1, 0, ksize=3))
+    gx = cv2.GaussianBlur(gx, (0, 0), 1.0)
+    thr = float(np.percentile(gx, 88))
+    edges = (gx > max(thr, 0.04)).astype(np.uint8)
+    # Vertical film edges are long thin lines: an opening with a short horizontal kernel
+    # after closing keeps only clusters of strokes.
+    closed = cv2.morphologyEx(
+        edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (w // 25 + 1, 3))
+    )
+    opened = cv2.morphologyEx(
+        closed,
+        cv2.MORPH_OPEN,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (w // 60 + 1, h // 60 + 3)),
+    )
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    best, best_score = None, 0.0
+    for i in range(1, n):
+        bw, bh, area = stats[i][2:5]
+        if bw < 0.25 * w or bw < 3 * bh:
+            continue
+        score = float(area)
+        if score > best_score:
+            best, best_score = i, score
+    if best is None:
+        return None
+    ys, xs = np.nonzero(labels == best)
+    pts = np.column_stack([xs, ys]).astype(np.float32)
+    rect = cv2.minAreaRect(pts)
+    (cx, cy), (rw, rh) = rect[0], rect[1]
+    corners = cv2.boxPoints(rect)
+    sides = [corners[(i + 1) % 4] - corners[i] for i in range(2)]
+    long_edge = max(sides, key=lambda e: float(np.hypot(*e)))
+    ang = float(np.degrees(np.arctan2(long_edge[1], long_edge[0])))
+    # The band is read left to right: fold the direction into (-90, 90].
+    if ang > 90:
+        ang -= 180
+    elif ang <= -90:
+        ang += 180
+    return (cx, cy), (max(rw, rh), min(rw, rh)), ang
+
+
+def _polarity(crop: np.ndarray) -> bool:
+    """First guess of whether glyphs are light: strokes are usually the minority class."""
+    f = crop.astype(np.float32)
+    h = f.shape[0]
+    mid = f[int(h * 0.3) : int(h * 0.7)]
+    hp = cv2.GaussianBlur(mid, (0, 0), 1.0) - cv2.GaussianBlur(mid, (0, 0), GLYPH_H / 2)
+    lo, hi = np.percentile(hp, [2, 98])
+    u8 = np.clip((hp - lo) / max(hi - lo, 1e-3) * 255, 0, 255).astype(np.uint8)
+    t, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float((u8 > t).mean()) < 0.5
+
+
+def _stroke_map(crop: np.ndarray, light: bool) -> np.ndarray:
+    """Strokes in [0, 1] for a polarity.
+
+    A morphological top-hat with a kernel wider than any stroke removes everything broad
+    (lighting, film edges, the desk), so only stroke-sized structure remains.
+    """
+    f = crop.astype(np.float32)
+    h = f.shape[0]
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (GLYPH_H // 2 | 1, GLYPH_H // 2 | 1))
+    op = cv2.MORPH_TOPHAT if light else cv2.MORPH_BLACKHAT
+    th = cv2.morphologyEx(cv2.GaussianBlur(f, (0, 0), 0.8), op, k)
+    core = th[int(h * 0.3) : int(h * 0.7)]
+    top = float(np.percentile(core, 97))
+    # Rubbing pressure varies along the band: scale each glyph by its own neighbourhood's
+    # peak (floored, so plain texture between glyphs is not blown up into strokes).
+    peak = cv2.dilate(th, np.ones((GLYPH_H, GLYPH_H), np.uint8))
+    peak = cv2.blur(peak, (GLYPH_H, 3))
+    strokes = np.clip(th / np.maximum(peak * 0.9, 0.4 * max(top, 1e-3)), 0, 1)
+    return strokes.astype(np.float32)
+
+
+def _segment_strokes(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Binary strokes and glyph boxes at the first threshold that yields 17 glyphs."""
+    u8 = (strokes * 255).astype(np.uint8)
+    t, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    base = min(max(t, 70), 140)
+    best: tuple[np.ndarray, list[tuple[int, int, int, int]]] | None = None
+    # Thick or blurred strokes touch at one threshold and part at a higher one; broken
+    # strokes join at a lower one.
+    for thr in (base, base + 40, base - 30, base + 75):
+        raw_bin = (u8 > thr).astype(np.uint8)
+        binary: np.ndarray = cv2.morphologyEx(raw_bin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        boxes = segment(binary)
+        if best is None or abs(len(boxes) - LENGTH) < abs(len(best[1]) - LENGTH):
+            best = (binary, boxes)
+        if len(boxes) == LENGTH:
+            break
+    assert best is not None
+    return best
+
+
+def rectify(image: np.ndarray) -> Band | None:
+    """The rectified, segmented VIN band of a rubbing photo, or None when none is found."""
+    gray = _to_gray(image)
+    scale = WORK_W / gray.shape[1]
+    small = cv2.resize(
+        gray, (WORK_W, max(8, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA
+    )
+    rect = find_band(small)
+    if rect is None:
+        return None
+    (cx, cy), (rw, rh), ang = rect
+    k = GLYPH_H / max(rh * 0.92, 4.0)
+    band = _warp(small, (cx, cy), (rw, rh), ang, k)
+    if len(band.boxes) >= 5:
+        # The edge cluster only approximates the glyphs: re-centre and re-scale once on
+        # the glyphs actually found, so every band is compared at one size and position.
+        ratio = GLYPH_H / float(np.median([b[3] for b in band.boxes]))
+        mid_y = float(np.median([b[1] + b[3] / 2 for b in band.boxes]))
+        dy = (mid_y - band.strokes.shape[0] / 2) / k
+        t = np.deg2rad(ang)
+        cx, cy = cx - dy * np.sin(t), cy + dy * np.cos(t)
+        band = _warp(small, (cx, cy), (rw, rh), ang, k * ratio)
+    return band
+
+
+def _warp(
+    small: np.ndarray, centre: tuple[float, float], size: tuple[float, float], ang: float, k: float
+) -> Band:
+    (cx, cy), rw = centre, size[0]
+    out_w, out_h = int(rw * k + 3.0 * GLYPH_H), int(1.8 * GLYPH_H)
+    m = cv2.getRotationMatrix2D((cx, cy), ang, k)
+    m[0, 2] += out_w / 2 - cx
+    m[1, 2] += out_h / 2 - cy
+    crop = cv2.warpAffine(
+        small, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    guess = _polarity(crop)
+    bands = []
+    for light in (guess, not guess):
+        strokes = _stroke_map(crop, light)
+        binary, boxes = _segment_strokes(strokes)
+        bands.append(Band(strokes, binary, tuple(boxes), crop, light))
+    # The minority-class guess fails on bold glyphs and the wrong polarity can still cut
+    # 17 "glyphs" out of the gaps: the more regular row of glyphs wins.
+    return max(bands, key=_regularity)
+
+
+def _regularity(band: Band) -> float:
+    """Higher for 17 boxes of even height on an evenly spaced, straight row."""
+    if not band.boxes:
+        return -1e9
+    h = np.array([b[3] for b in band.boxes], np.float64)
+    cx = np.array([b[0] + b[2] / 2 for b in band.boxes], np.float64)
+    cy = np.array([b[1] + b[3] / 2 for b in band.boxes], np.float64)
+    gaps = np.diff(cx) if len(cx) > 1 else np.array([1.0])
+    spread = float(
+        h.std() / max(h.mean(), 1) + gaps.std() / max(gaps.mean(), 1) + cy.std() / GLYPH_H
+    )
+    return -abs(len(band.boxes) - LENGTH) - spread
+
+
+def segment(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Glyph boxes left to right: connected strokes first, a fixed-pitch grid if not 17."""
+    labels, boxes = _components(binary)
+    if len(boxes) == LENGTH or len(boxes) < LENGTH - 5:
+        return [tuple(b) for b in boxes]  # type: ignore[misc]
+    grid = _grid(labels, boxes)
+    return grid if grid is not None else [tuple(b) for b in boxes]  # type: ignore[misc]
+
+
+def _components(binary: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Stroke components that look like glyphs (or parts), grouped into columns."""
+    h, w_all = binary.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    keep = np.zeros(n, bool)
+    comps = []
+    for i in range(1, n):
+        x, y, w, hh, area = (int(v) for v in stats[i])
+        # Whatever touches the crop's ends is film edge or desk, not a punched glyph.
+        if x <= 0 or x + w >= w_all or w > 3 * GLYPH_H:
+            continue
+        if (y <= 0 or y + hh >= h) and area > 0.6 * GLYPH_H * GLYPH_H:
+            continue
+        if abs(y + hh / 2 - h / 2) > 0.6 * GLYPH_H:
+            continue
+        if hh >= 0.3 * GLYPH_H and hh <= 1.6 * GLYPH_H and area >= 20:
+            comps.append((x, y, w, hh))
+            keep[i] = True
+    comps.sort()
+    boxes: list[list[int]] = []
+    for x, y, w, hh in comps:
+        if boxes:
+            bx, by, bw, bh = boxes[-1]
+            overlap = min(bx + bw, x + w) - max(bx, x)
+            if overlap > 0.3 * min(w, bw):
+                nx, ny = min(bx, x), min(by, y)
+                boxes[-1] = [nx, ny, max(bx + bw, x + w) - nx, max(by + bh, y + hh) - ny]
+                continue
+        boxes.append([x, y, w, hh])
+    if boxes:
+        mh = float(np.median([b[3] for b in boxes]))
+        boxes = [b for b in boxes if 0.55 * mh <= b[3] <= 1.5 * mh]
+    kept = np.where(keep[labels], 1, 0).astype(np.uint8)
+    return kept, boxes
+
+
+def _grid(mask: np.ndarray, boxes: list[list[int]]) -> list[tuple[int, int, int, int]] | None:
+    """17 fixed-pitch cells fitted to the glyph columns (broken or touching glyphs)."""
+    areas = np.array([b[2] * b[3] for b in boxes], np.float32)
+    med = float(np.median(areas))
+    while boxes and boxes[0][2] * boxes[0][3] < 0.3 * med:
+        boxes = boxes[1:]
+    while boxes and boxes[-1][2] * boxes[-1][3] < 0.3 * med:
+        boxes = boxes[:-1]
+    if len(boxes) < LENGTH - 5:
+        return None
+    centres = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    x0, pitch = centres[0], (centres[-1] - centres[0]) / (LENGTH - 1)
+    if pitch < 0.4 * GLYPH_H:
+        return None
+    for _ in range(2):
+        idx = np.round((centres - x0) / pitch)
+        a = np.vstack([np.ones_like(idx), idx]).T
+        (x0, pitch), *_ = np.linalg.lstsq(a, centres, rcond=None)
+    idx = np.round((centres - x0) / pitch)
+    widths = np.array([b[2] for b in boxes])
+    resid = np.abs(centres - (x0 + idx * pitch))
+    if idx.min() < 0 or idx.max() > LENGTH - 1 or np.any(resid[widths < pitch] > 0.35 * pitch):
+        return None
+    mh = int(np.median([b[3] for b in boxes]))
+    my = int(np.median([b[1] for b in boxes]))
+    out = []
+    for i in range(LENGTH):
+        lo = round(x0 + (i - 0.5) * pitch)
+        hi = round(x0 + (i + 0.5) * pitch)
+        cell = mask[:, max(lo, 0) : max(hi, 1)]
+        ys, xs = np.nonzero(cell)
+        if len(xs) < 10:
+            out.append((int(x0 + i * pitch - 0.3 * pitch), my, int(0.6 * pitch), mh))
+            continue
+        out.append(
+            (
+                lo + int(xs.min()),
+                int(ys.min()),
+                int(xs.max() - xs.min() + 1),
+                int(ys.max() - ys.min() + 1),
+            )
+        )
+    return out

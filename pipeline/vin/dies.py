@@ -1,0 +1,206 @@
+"""Stamping dies for the evaluation generator: a font, a size, a weight and a layout.
+
+Two independent glyph sources keep the generator honest: OpenCV's Hershey vector fonts and
+TrueType fonts from the system (DejaVu, Liberation, Noto). A die renders a VIN into a float
+"depth" mask (1 = punched) at given glyph placements; a restamp re-renders some glyphs.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+HERSHEY_FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_PLAIN,
+)
+_TT_CANDIDATES = (
+    "dejavu/DejaVuSans.ttf",
+    "dejavu/DejaVuSans-Bold.ttf",
+    "dejavu/DejaVuSansMono.ttf",
+    "dejavu/DejaVuSansMono-Bold.ttf",
+    "dejavu/DejaVuSansCondensed.ttf",
+    "dejavu/DejaVuSansCondensed-Bold.ttf",
+    "dejavu/DejaVuSerif.ttf",
+    "dejavu/DejaVuSerifCondensed-Bold.ttf",
+    "liberation/LiberationSans-Regular.ttf",
+    "liberation/LiberationSans-Bold.ttf",
+    "liberation/LiberationMono-Regular.ttf",
+    "liberation/LiberationMono-Bold.ttf",
+    "liberation/LiberationSerif-Regular.ttf",
+    "liberation/LiberationSansNarrow-Regular.ttf",
+    "liberation/LiberationSansNarrow-Bold.ttf",
+)
+FONT_ROOT = Path("/usr/share/fonts/truetype")
+
+
+def truetype_fonts() -> list[str]:
+    """TrueType font files available on this machine (from a fixed list)."""
+    return [str(FONT_ROOT / p) for p in _TT_CANDIDATES if (FONT_ROOT / p).is_file()]
+
+
+@dataclass(frozen=True)
+class Die:
+    """One die set: which font, glyph height (px), stroke weight, width scale, slant, pitch."""
+
+    family: str  # "hershey" | "truetype"
+    font: str  # Hershey font id as text, or a TrueType path
+    height: int = 48
+    weight: float = 3.0
+    aspect: float = 0.85
+    slant: float = 0.0
+    pitch: float = 0.8  # advance per glyph, in glyph heights
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one glyph was punched: centre (px), extra tilt (degrees)."""
+
+    x: float
+    y: float
+    tilt: float = 0.0
+
+
+def random_die(rng: np.random.Generator, family: str, height: int = 48) -> Die:
+    """A plausible die of a font family."""
+    if family == "hershey":
+        font = str(int(rng.choice(HERSHEY_FONTS)))
+        weight = float(rng.uniform(0.06, 0.12) * height)
+    else:
+        font = str(rng.choice(truetype_fonts()))
+        weight = float(rng.uniform(0.0, 0.04) * height)
+    return Die(
+        family=family,
+        font=font,
+        height=height,
+        weight=weight,
+        aspect=float(rng.uniform(0.6, 0.85) if family == "truetype" else rng.uniform(0.7, 1.0)),
+        slant=float(rng.uniform(-0.05, 0.15)) if rng.random() < 0.3 else 0.0,
+        pitch=float(rng.uniform(0.8, 1.05)),
+    )
+
+
+def design(die: Die) -> str:
+    """The die's letter design, ignoring weight and width variants of one typeface.
+
+    Hershey Simplex, Duplex and Plain share one sans design; Complex and Triplex one serif.
+    """
+    if die.family == "hershey":
+        return (
+            "serif"
+            if int(die.font) in (cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
+            else "sans"
+        )
+    stem = Path(die.font).stem.split("-")[0]
+    for variant in ("Condensed", "Narrow"):
+        stem = stem.replace(variant, "")
+    return stem
+
+
+def other_die(die: Die, rng: np.random.Generator) -> Die:
+    """A visibly different die: another design, or the same design clearly re-sized.
+
+    A punch of the *same* design, size and weight leaves no trace in the glyph shape, so
+    it is not a shape tamper at all (only its placement can tell).
+    """
+    if rng.random() < 0.65:
+        for _ in range(50):
+            cand = random_die(rng, die.family, die.height)
+            if design(cand) != design(die):
+                return replace(cand, pitch=die.pitch)
+    if rng.random() < 0.5:
+        factor = 1 + float(rng.choice([-1, 1]) * rng.uniform(0.5, 0.8))
+        return replace(die, weight=max(1.0, die.weight * factor) + (1.5 if factor > 1 else 0.0))
+    return replace(
+        die, aspect=die.aspect * (1 + float(rng.choice([-1, 1]) * rng.uniform(0.2, 0.3)))
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _glyph(family: str, font: str, ch: str, height: int, weight: float) -> np.ndarray:
+    """The upright glyph as a float mask whose cap height is ``height``, centred in 2h x 2h."""
+    size = 2 * height
+    if family == "hershey":
+        fid = int(font)
+        (_, h0), _ = cv2.getTextSize("H", fid, 1.0, 1)
+        scale = height / max(h0, 1)
+        thick = max(1, round(weight))
+        (tw, th), _ = cv2.getTextSize(ch, fid, scale, thick)
+        canvas = np.zeros((size, size), np.uint8)
+        org = ((size - tw) // 2, (size + th) // 2)
+        cv2.putText(canvas, ch, org, fid, scale, 255, thick, cv2.LINE_AA)
+    else:
+        probe = ImageFont.truetype(font, 100)
+        box = probe.getbbox("H")
+        pt = max(4, round(100 * height / max(box[3] - box[1], 1)))
+        f = ImageFont.truetype(font, pt)
+        img = Image.new("L", (size, size), 0)
+        draw = ImageDraw.Draw(img)
+        stroke = max(0, round(weight))
+        left, t, r, b = draw.textbbox((0, 0), ch, font=f, stroke_width=stroke)
+        draw.text(
+            ((size - (r - left)) / 2 - left, (size - (b - t)) / 2 - t),
+            ch,
+            font=f,
+            fill=255,
+            stroke_width=stroke,
+            stroke_fill=255,
+        )
+        canvas = np.asarray(img)
+    return canvas.astype(np.float32) / 255.0
+
+
+def layout(die: Die, n: int, rng: np.random.Generator, jitter: float = 0.01) -> list[Placement]:
+    """Machine placements of ``n`` glyphs: a fixed pitch with a tiny per-glyph irregularity."""
+    h = die.height
+    x0 = 1.2 * h
+    return [
+        Placement(
+            x=x0 + i * die.pitch * h + float(rng.normal(0, jitter * h)),
+            y=1.2 * h + float(rng.normal(0, jitter * h)),
+            tilt=float(rng.normal(0, 0.3)),
+        )
+        for i in range(n)
+    ]
+
+
+def canvas_size(die: Die, n: int) -> tuple[int, int]:
+    """(height, width) of a stamp canvas holding ``n`` glyphs of a die."""
+    h = die.height
+    return int(2.4 * h), int(2.4 * h + (n - 1) * die.pitch * h)
+
+
+def stamp(mask: np.ndarray, die: Die, ch: str, where: Placement, erase: bool = False) -> None:
+    """Punch one glyph into ``mask`` in place (``erase`` first grinds the cell flat)."""
+    g = _glyph(die.family, die.font, ch, die.height, die.weight)
+    c = g.shape[0] / 2
+    t = np.deg2rad(where.tilt)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    a = rot @ np.array([[die.aspect, -die.slant], [0.0, 1.0]])
+    off = np.array([where.x, where.y]) - a @ np.array([c, c])
+    full = np.hstack([a, off[:, None]])
+    warped = cv2.warpAffine(g, full, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_LINEAR)
+    if erase:
+        x0, x1 = (
+            int(where.x - 0.45 * die.pitch * die.height),
+            int(where.x + 0.45 * die.pitch * die.height),
+        )
+        y0, y1 = int(where.y - 0.6 * die.height), int(where.y + 0.6 * die.height)
+        mask[max(y0, 0) : y1, max(x0, 0) : x1] = 0
+    np.maximum(mask, warped, out=mask)
+
+
+def stamp_vin(die: Die, vin: str, places: list[Placement]) -> np.ndarray:
+    """A stamp mask of a whole VIN."""
+    mask = np.zeros(canvas_size(die, len(vin)), np.float32)
+    for ch, p in zip(vin, places, strict=True):
+        stamp(mask, die, ch, p)
+    return mask

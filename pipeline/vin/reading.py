@@ -1,0 +1,126 @@
+"""Read a VIN from a photo, a rubbing band or a document with the shared OCR engine.
+
+The read is constrained to the VIN alphabet (I, O, Q become 1, 0, 0) and then the check
+digit arbitrates among OCR confusions (:func:`pipeline.vin.rules.arbitrate`). Nothing here
+knows the expected VIN: a read is never pulled toward it. When no line yields exactly 17
+plausible characters, the read is *unreadable* instead of a guess.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.ocr import OcrEngine, OcrLine
+from pipeline.vin import rules
+from pipeline.vin.band import Band
+
+# Labels printed next to a VIN on plates and documents; dropped before reading.
+_LABELS = re.compile(r"(VIN|V\.I\.N|NO\.?|车辆识别代号|识别代号|车架号|代号)[:：]?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class VinRead:
+    """What was read: the VIN (or None), confidence, the raw OCR text and the check digit."""
+
+    vin: str | None
+    confidence: float
+    raw: str
+    check_ok: bool = False
+    corrected: tuple[int, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        """Whether a 17-character VIN was read."""
+        return self.vin is not None
+
+
+UNREADABLE = VinRead(None, 0.0, "")
+
+
+def candidates(text: str) -> list[str]:
+    """17-character VIN candidates in one OCR line (after labels and separators go).
+
+    A line of prose (several words) is not a VIN. Letters in the last four positions, which
+    ISO 3779 / GB 16735 make digits, are mapped to the digit they resemble when the read's
+    check digit does not already hold.
+    """
+    stripped = _LABELS.sub(" ", text).strip()
+    if len(stripped.split()) > 2 or sum(c.islower() for c in stripped) > 2:
+        return []
+    cleaned = rules.clean(stripped)
+    if len(cleaned) < rules.LENGTH:
+        return []
+    if len(cleaned) == rules.LENGTH:
+        return [w for w in [_serial(cleaned)] if _has_letters(w)]
+    windows = [cleaned[i : i + rules.LENGTH] for i in range(len(cleaned) - rules.LENGTH + 1)]
+    # A longer line is only trusted for a window that carries a valid check digit and
+    # digits in the last four places, and only when exactly one does.
+    valid = [w for w in windows if rules.check_digit_ok(w) and _serial_ok(w) and _has_letters(w)]
+    return valid if len(valid) == 1 else []
+
+
+def _has_letters(vin: str) -> bool:
+    # Every WMI/VDS has letters; 17 digits in a row is a form or inspection number.
+    return sum(c.isalpha() for c in vin) >= 2
+
+
+def _serial_ok(vin: str | None) -> bool:
+    return vin is not None and vin[13:].isdigit()
+
+
+def _serial(window: str) -> str:
+    if rules.check_digit_ok(window):
+        return window
+    fixed = rules.fix_serial(window)
+    return fixed if fixed is not None else window
+
+
+def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
+    """The most plausible VIN among OCR lines (also joining neighbours split by OCR)."""
+    texts: list[tuple[str, float]] = [(ln.text, ln.score) for ln in lines]
+    ordered = sorted(lines, key=lambda ln: (round(ln.center[1] / 20), ln.center[0]))
+    for a, b in itertools.pairwise(ordered):
+        # OCR sometimes splits one VIN in two boxes on the same row; only the exact
+        # 17-character join counts, so unrelated neighbours cannot form a VIN.
+        joined = a.text + " " + b.text
+        if abs(a.center[1] - b.center[1]) < 20 and len(rules.clean(joined)) == rules.LENGTH:
+            texts.append((joined, min(a.score, b.score)))
+    found: list[VinRead] = []
+    for text, score in texts:
+        for cand in candidates(text):
+            fix = rules.arbitrate(cand)
+            found.append(VinRead(fix.text, score, text, fix.check_ok, fix.changed))
+    found = [f for f in found if f.confidence >= min_confidence]
+    if not found:
+        return VinRead(None, 0.0, " | ".join(ln.text for ln in lines))
+    found.sort(key=lambda f: (f.check_ok, _serial_ok(f.vin), f.confidence), reverse=True)
+    return found[0]
+
+
+def read_vin(image: np.ndarray, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRead:
+    """Read a VIN from a whole photo or document; small images are enlarged once."""
+    result = best_read(ocr.read(image), min_confidence)
+    if result.readable or max(image.shape[:2]) >= 900:
+        return result
+    big = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    second = best_read(ocr.read(big), min_confidence)
+    return second if second.readable else result
+
+
+def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRead:
+    """Read the rectified VIN band of a rubbing (recognition only: it is already one line)."""
+    ink = (255 - band.strokes * 255).astype(np.uint8)  # dark strokes on white, any polarity
+    x0 = max(min(b[0] for b in band.boxes) - 12, 0) if band.boxes else 0
+    x1 = max(b[0] + b[2] for b in band.boxes) + 12 if band.boxes else ink.shape[1]
+    line = cv2.cvtColor(ink[:, x0:x1], cv2.COLOR_GRAY2BGR)
+    text, score = ocr.read_line(line)
+    cands = candidates(text)
+    if len(cands) != 1 or score < min_confidence:
+        return VinRead(None, score, text)
+    fix = rules.arbitrate(cands[0])
+    return VinRead(fix.text, score, text, fix.check_ok, fix.changed)

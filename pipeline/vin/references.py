@@ -1,0 +1,167 @@
+"""Reference rubbings per VIN: image bytes in the object store, a row in ``reference_rubbings``.
+
+The newest active row of a VIN is its reference. Enrolling a new rubbing (at registration,
+by batch import, or when a reviewer approves an inspection's rubbing) deactivates the older
+ones but keeps them for the audit trail. Enrolling the same image twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+from sqlalchemy import Connection, and_, insert, select, update
+
+from pipeline.db import schema
+from pipeline.errors import EvidenceError, UsageError
+from pipeline.storage.base import ObjectStore
+from pipeline.vin import rules
+from pipeline.vin.band import rectify
+
+PREFIX = "references"
+
+
+class Transactional(Protocol):
+    """Anything with ``begin()`` yielding a SQLAlchemy connection (Engine or Database)."""
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        """A read-write transaction."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One enrolled reference rubbing."""
+
+    id: int
+    vin: str
+    key: str
+    sha256: str
+    source: str
+    enrolled_by: str
+    enrolled_at: datetime
+    active: bool
+
+
+def _row(r: object) -> Reference:
+    m = r._mapping  # type: ignore[attr-defined]
+    return Reference(
+        int(m["id"]), m["vin"], m["key"], m["sha256"], m["source"], m["enrolled_by"],
+        m["enrolled_at"], bool(m["active"]),
+    )  # fmt: skip
+
+
+class ReferenceStore:
+    """Enrol and fetch reference rubbings."""
+
+    def __init__(self, store: ObjectStore, db: Transactional) -> None:
+        self.store = store
+        self.db = db
+
+    def latest(self, vin: str) -> Reference | None:
+        """The VIN's current reference, or None."""
+        t = schema.reference_rubbings
+        q = (
+            select(t)
+            .where(and_(t.c.vin == vin, t.c.active.is_(True)))
+            .order_by(t.c.enrolled_at.desc(), t.c.id.desc())
+            .limit(1)
+        )
+        with self.db.begin() as conn:
+            row = conn.execute(q).first()
+        return _row(row) if row is not None else None
+
+    def history(self, vin: str) -> list[Reference]:
+        """Every reference ever enrolled for a VIN, newest first."""
+        t = schema.reference_rubbings
+        q = select(t).where(t.c.vin == vin).order_by(t.c.enrolled_at.desc(), t.c.id.desc())
+        with self.db.begin() as conn:
+            return [_row(r) for r in conn.execute(q)]
+
+    def image(self, ref: Reference) -> bytes:
+        """The reference's image bytes."""
+        return self.store.get(ref.key)
+
+    def load(self, vin: str) -> tuple[Reference, bytes] | None:
+        """The current reference of a VIN with its bytes, or None."""
+        ref = self.latest(vin)
+        return (ref, self.image(ref)) if ref is not None else None
+
+    def enroll(
+        self,
+        vin: str,
+        image: bytes,
+        *,
+        source: str,
+        enrolled_by: str,
+        now: datetime | None = None,
+        require_readable: bool = True,
+    ) -> Reference:
+        """Store ``image`` as the VIN's reference; older ones become inactive.
+
+        Raises :class:`UsageError` for a malformed VIN and :class:`EvidenceError` when the
+        image does not decode or (with ``require_readable``) shows no 17-glyph VIN band.
+        """
+        vin = vin.strip().upper()
+        if not rules.is_wellformed(vin):
+            raise UsageError(f"not a VIN: {vin!r} (17 characters of 0-9 A-Z without I, O, Q)")
+        pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+        if pixels is None:
+            raise EvidenceError(f"reference for {vin} is not a readable image", key=vin)
+        if require_readable:
+            band = rectify(pixels)
+            if band is None or not band.complete:
+                raise EvidenceError(
+                    f"reference for {vin}: no 17-glyph VIN band found",
+                    reason="rubbing_unreadable",
+                    key=vin,
+                )
+        digest = hashlib.sha256(image).hexdigest()
+        current = self.latest(vin)
+        if current is not None and current.sha256 == digest:
+            return current
+        key = f"{PREFIX}/{vin}/{digest}.jpg"
+        self.store.put(
+            key, image, content_type="image/jpeg", metadata={"vin": vin, "source": source}
+        )
+        t = schema.reference_rubbings
+        when = now or datetime.now(UTC)
+        with self.db.begin() as conn:
+            conn.execute(
+                update(t).where(and_(t.c.vin == vin, t.c.active.is_(True))).values(active=False)
+            )
+            new_id = conn.execute(
+                insert(t).values(
+                    vin=vin,
+                    key=key,
+                    sha256=digest,
+                    source=source,
+                    enrolled_by=enrolled_by,
+                    enrolled_at=when,
+                    active=True,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        return Reference(int(new_id), vin, key, digest, source, enrolled_by, when, True)
+
+
+def enroll(
+    references: ReferenceStore, vin: str, image: bytes, *, source: str, enrolled_by: str
+) -> Reference:
+    """Enrol a rubbing as a VIN's reference (e.g. when a reviewer approves an inspection).
+
+    ``source`` is ``registration``, ``import`` or ``inspection:<id>``.
+    """
+    return references.enroll(vin, image, source=source, enrolled_by=enrolled_by)
+
+
+def folder_items(folder: Path) -> Iterator[tuple[str, Path]]:
+    """(VIN, path) for every ``<VIN>.jpg``/``.jpeg``/``.png`` in a folder, in name order."""
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in (".jpg", ".jpeg", ".png") and path.is_file():
+            yield path.stem.upper(), path

@@ -1,0 +1,81 @@
+"""The VIN checks inside a real package run: real OCR, real rubbings, injected references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from pipeline.config import load_settings
+from pipeline.db import schema
+from pipeline.package import LocalPackage
+from pipeline.samplegen.stamp import DieStyle, render_vin_photo
+from pipeline.services import Services
+from pipeline.storage.local import LocalStore
+from pipeline.verify import verify_package
+from pipeline.vin.evalgen import make_pair
+from pipeline.vin.references import ReferenceStore
+from pipeline.vin.texture import encode_jpeg
+from tests.packages import BASE_MANIFEST, make_package
+
+VIN = str(BASE_MANIFEST["vehicle"]["vin"])
+CHECKS = ["vin_match", "rubbing_compare", "vin_photo_vs_rubbing", "vin_check_digit"]
+
+
+@pytest.fixture
+def refs(tmp_path: Path) -> ReferenceStore:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'refs.sqlite'}")
+    schema.metadata.create_all(engine)
+    return ReferenceStore(LocalStore(tmp_path / "store"), engine)
+
+
+def _package(tmp_path: Path, rubbing: bytes) -> Path:
+    folder = make_package(tmp_path, codes=["0113", "J"])
+    rng = np.random.default_rng(5)
+    photo = render_vin_photo(VIN, DieStyle.random(rng), rng, (1024, 640))
+    (folder / "0113.jpg").write_bytes(encode_jpeg(photo, 92))
+    (folder / "J.jpg").write_bytes(rubbing)
+    return folder
+
+
+def _findings(folder: Path, refs: ReferenceStore, home: Path) -> dict[str, tuple[str, str | None]]:
+    services = Services(
+        load_settings(env={"INSPECTPIPE_HOME": str(home)}), overrides={"references": refs}
+    )
+    verdict = verify_package(LocalPackage(folder), services, only=CHECKS)
+    return {
+        f"{f.check}:{f.code}": (f.outcome, f.reason) for f in verdict.findings if f.check in CHECKS
+    }
+
+
+def test_no_reference_then_enrolled_genuine(
+    tmp_path: Path, refs: ReferenceStore, home: Path
+) -> None:
+    pair = make_pair("genuine", "B", np.random.default_rng(11), vin=VIN)
+    folder = _package(tmp_path, pair.candidate)
+    out = _findings(folder, refs, home)
+    assert out["rubbing_compare:J"] == ("review", "rubbing_no_reference")
+    assert out["vin_match:J"] == ("pass", None)
+    assert out["vin_match:0113"] == ("pass", None)
+    assert out["vin_photo_vs_rubbing:J"] == ("pass", None)
+    assert out["vin_check_digit:None"] == ("pass", None)
+    refs.enroll(VIN, pair.reference, source="registration", enrolled_by="test")
+    assert _findings(folder, refs, home)["rubbing_compare:J"] == ("pass", None)
+
+
+def test_restamped_rubbing_fails_with_overlay(
+    tmp_path: Path, refs: ReferenceStore, home: Path
+) -> None:
+    pair = make_pair("hand_restamp", "B", np.random.default_rng(12), vin=VIN)
+    refs.enroll(VIN, pair.reference, source="registration", enrolled_by="test")
+    folder = _package(tmp_path, pair.candidate)
+    services = Services(
+        load_settings(env={"INSPECTPIPE_HOME": str(home)}), overrides={"references": refs}
+    )
+    verdict = verify_package(LocalPackage(folder), services, only=["rubbing_compare"])
+    (finding,) = [f for f in verdict.findings if f.check == "rubbing_compare"]
+    assert (finding.outcome, finding.reason) == ("fail", "rubbing_glyph_mismatch")
+    assert set(finding.detail["suspect_positions"]) & set(pair.positions)
+    assert finding.artifacts["overlay"][:2] == b"\xff\xd8"  # a JPEG for the reviewer

@@ -1,0 +1,63 @@
+"""``inspectpipe rubbing compare`` and ``inspectpipe reference`` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.cli import main
+from pipeline.vin.evalgen import make_pair, write_pairs
+
+KEYS = {"verdict", "score", "vin_read", "suspect_positions", "reference", "candidate"}
+
+
+@pytest.fixture
+def pairs_csv(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    items = [make_pair(k, "C", rng) for k in ("genuine", "lookalike", "genuine")]
+    return write_pairs(tmp_path / "pairs", iter(items))
+
+
+def test_compare_one_pair_json(pairs_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = pairs_csv.parent
+    vin = pairs_csv.read_text().splitlines()[1].split(",")[2]
+    overlay = folder / "overlay.jpg"
+    ref, cand = str(folder / "p0000_ref.jpg"), str(folder / "p0000_cand.jpg")
+    code = main(
+        ["rubbing", "compare", ref, cand, "--vin", vin, "--json", "--overlay", str(overlay)]
+    )
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) >= KEYS
+    assert doc["verdict"] in {"match", "mismatch", "unreadable"} and 0 <= doc["score"] <= 1
+    assert overlay.read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_compare_pairs_jsonl_in_order(pairs_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rubbing", "compare", "--pairs", str(pairs_csv), "--jsonl", "--no-read"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [d["reference"] for d in lines] == ["p0000_ref.jpg", "p0001_ref.jpg", "p0002_ref.jpg"]
+    assert all(set(d) >= KEYS for d in lines)
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rubbing", "compare", str(tmp_path / "a.jpg")]) == 2
+    assert main(["rubbing", "compare", "a.jpg", "b.jpg", "--vin", "NOTAVIN"]) == 2
+    assert "not a VIN" in capsys.readouterr().err
+
+
+def test_reference_enroll_and_import(
+    pairs_csv: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = pairs_csv.parent
+    vin = pairs_csv.read_text().splitlines()[1].split(",")[2]
+    assert main(["reference", "enroll", vin, str(folder / "p0000_ref.jpg")]) == 0
+    batch = folder / "batch"
+    batch.mkdir()
+    (batch / f"{vin}.jpg").write_bytes((folder / "p0002_ref.jpg").read_bytes())
+    (batch / "notavin.jpg").write_bytes(b"x")
+    assert main(["reference", "import", str(batch)]) == 1  # one file name is not a VIN
+    assert "imported 1, skipped 1" in capsys.readouterr().out
