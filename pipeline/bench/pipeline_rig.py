@@ -255,4 +255,7 @@ def worker_env(settings: Settings, overrides: dict[str, str]) -> dict[str, str]:
     if settings.source:
         env["INSPECTPIPE_CONFIG"] = settings.source
     env.update(overrides)
+    # Workers run the same code as the bench, whatever the installed copy points at.
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env

@@ -57,6 +57,12 @@ def mapped(what: str) -> Iterator[None]:
             raise PermanentError(f"{what}: access refused: {exc.reply_text}") from None
         raise BusUnavailable(f"{what}: channel closed by the broker: {exc.reply_text}") from None
     except _AUTH as exc:
+        if "StreamLostError" in repr(exc):
+            # pika guesses "denied" from the handshake stage at which the socket died; a reset
+            # mid-handshake (broker restarting, proxy cut) is an outage, not a refused login.
+            raise BusUnavailable(
+                f"{what}: connection lost during the handshake ({exc!r})"
+            ) from None
         raise PermanentError(f"{what}: the broker refused the login in bus.url ({exc!r})") from None
     except (pex.AMQPError, OSError) as exc:
         raise BusUnavailable(f"{what}: broker unavailable ({type(exc).__name__}: {exc})") from None
@@ -87,7 +93,12 @@ class RabbitBus:
             "connection_name": f"inspectpipe {self.cfg.namespace or '-'} {role}"
         }
         with mapped("connect to RabbitMQ"):
-            return pika.BlockingConnection(params)
+            try:
+                return pika.BlockingConnection(params)
+            except ValueError as exc:
+                # pika raises ValueError ("Expected connected socket") when the socket is reset
+                # between the TCP connect and the handshake: an outage like any other.
+                raise pex.AMQPConnectionError(f"socket reset while connecting: {exc}") from None
 
     @contextlib.contextmanager
     def _admin(self, what: str) -> Iterator[BlockingChannel]:

@@ -27,6 +27,7 @@ class TcpProxy:
         self.accepted = 0
         self._down = False
         self._hold: bytes | None = None
+        self._reset: bytes | None = None
         self._lock = threading.Lock()
         self._socks: set[socket.socket] = set()
         self._closed = False
@@ -53,6 +54,10 @@ class TcpProxy:
         self.held.clear()
         with self._lock:
             self._hold = pattern
+
+    def reset_on(self, pattern: bytes | None) -> None:
+        """Reset a connection (both ends) as soon as its client sends ``pattern``."""
+        self._reset = pattern
 
     def close(self) -> None:
         """Stop listening and cut everything."""
@@ -89,6 +94,8 @@ class TcpProxy:
                 data = src.recv(65536)
                 if not data:
                     break
+                if from_client and self._reset is not None and self._reset in data:
+                    break  # the finally below resets both ends
                 pattern = self._hold
                 if from_client and pattern is not None and pattern in data:
                     self.held.set()

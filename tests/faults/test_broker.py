@@ -9,6 +9,7 @@ restarted instead (``rabbitmqctl stop_app`` / ``start_app``; it is always starte
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -16,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_settings
-from pipeline.errors import PipelineError
+from pipeline.bus.rabbitmq import RabbitBus
+from pipeline.config import BusSettings, load_settings
+from pipeline.errors import BusUnavailable, PipelineError
 from pipeline.services import Services
 from pipeline.upload import upload_package
-from tests.faults.conftest import Q_VERIFY, Q_VERIFY_DLQ, Rig
+from tests.faults.conftest import Q_VERIFY, Q_VERIFY_DLQ, Rig, bus_endpoint
+from tests.faults.proxy import TcpProxy
 from tests.packages import K33_CODES, make_package
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.s3]
@@ -96,6 +99,7 @@ def test_broker_outage_mid_run(rig: Rig, tmp_path: Path) -> None:
         rig.wait("an empty verify queue", lambda: rig.depth(Q_VERIFY) == 0)
     finally:
         uploader.close()
+    assert all(p.poll() is None for p in rig.procs), "a worker died:\n" + rig.log_text()[-2000:]
     rig.stop_all()
     assert rig.counts() == {"inspections": PACKAGES, "results": PACKAGES, "review_items": PACKAGES}
     assert rig.depth(Q_VERIFY_DLQ) == 0
@@ -106,3 +110,31 @@ def test_broker_outage_mid_run(rig: Rig, tmp_path: Path) -> None:
         if "/results/" in o.key and o.key.endswith(".json")
     }
     assert len(prefixes) == PACKAGES
+
+
+# AMQP method frames the client sends during the handshake (class 10 = connection).
+HANDSHAKE = {
+    "start-ok": b"\x00\x0a\x00\x0b",
+    "tune-ok": b"\x00\x0a\x00\x1f",
+    "open": b"\x00\x0a\x00\x28",
+}
+
+
+@pytest.mark.parametrize("stage", [None, *HANDSHAKE])
+def test_reset_during_connect_is_an_outage(rabbitmq_url: str, stage: str | None) -> None:
+    """A socket reset at any stage of the handshake is BusUnavailable (retried), never the
+    PermanentError of a refused login (pika guesses "access denied" from the stage; that once
+    killed a consumer thread for good)."""
+    proxy = TcpProxy(bus_endpoint(rabbitmq_url))
+    if stage is None:
+        proxy.down()  # reset right after the TCP connect
+    else:
+        proxy.reset_on(HANDSHAKE[stage])
+    url = re.sub(r"@[^/]+/", f"@{proxy.address}/", rabbitmq_url)
+    bus = RabbitBus(BusSettings(url=url, retry_max_seconds=1))
+    try:
+        for _ in range(5):
+            with pytest.raises(BusUnavailable):
+                bus.connect("test")
+    finally:
+        proxy.close()

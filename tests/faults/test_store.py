@@ -40,6 +40,7 @@ def test_store_outage_is_retried_not_dead_lettered(rig: Rig, tmp_path: Path) -> 
     rig.wait("every result", lambda: rig.counts()["results"] == PACKAGES, 60)
     rig.wait("an empty verify queue", lambda: rig.depth(Q_VERIFY) == 0)
     time.sleep(1.0)  # let the intake catch up before stopping it
+    assert all(p.poll() is None for p in rig.procs), "a worker died:\n" + rig.log_text()[-2000:]
     rig.stop_all()
 
     counts = rig.counts()
