@@ -1,7 +1,8 @@
 """``inspectpipe bench rubbing``: accuracy and speed of the rubbing comparison on generated pairs.
 
-Pairs come from :mod:`pipeline.vin.evalgen`. Style ``A`` is the one the thresholds were
-tuned on; ``B``, ``C`` and ``D`` were not, so their figures are the honest ones. Strict
+Pairs come from :mod:`pipeline.vin.evalgen`. The comparison's scales were calibrated on
+genuine pairs of styles ``A`` and ``C`` (:mod:`pipeline.vin.calibrate`), its limits chosen on
+``A`` and ``C`` and checked on ``B``; ``D`` was held out, so its figures are the honest ones. Strict
 accuracy counts ``unreadable`` as wrong. Seconds per pair time decoding, rectifying and
 comparing both images on this process (generation excluded; OCR only with ``--read``).
 """
@@ -19,6 +20,8 @@ from pipeline.cli.app import App
 from pipeline.ocr import OcrEngine
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.rubbing import compare_images, decode
+
+ROLE = {"A": "calibrated on", "C": "calibrated on", "B": "validation", "D": "held out"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -144,7 +147,7 @@ def _vin_photos(n: int, seed: int, ocr: OcrEngine) -> None:
 def _print(group: str, t: Tally, n: int) -> None:
     total = sum(t.total.values())
     genuine = t.total["genuine"]
-    print(f"style {group} ({'tuned' if group == 'A' else 'NOT tuned on'}), {total} pairs")
+    print(f"style {group} ({ROLE.get(group, 'mixed')}), {total} pairs")
     print(f"  strict accuracy        {sum(t.right.values()) / max(total, 1):7.2%}")
     flagged = genuine - t.right["genuine"]
     print(f"  genuine flagged        {flagged / max(genuine, 1):7.2%}  ({flagged}/{genuine})")

@@ -1,27 +1,44 @@
 """Find and read Chinese licence plates, and compare a read with the registered plate.
 
-Location is colour-first on a downscaled copy: plates are filled rectangles of one of four
-background colours (blue, yellow, green new-energy, white) holding dense vertical strokes
-(characters). Candidates are ranked by shape (aspect ~3.1 for 440x140 mm, ~3.4 for the green
-480x140 mm), fill and stroke density; the best few are cropped at full resolution and read
-with line recognition only (no detection pass over the whole photo).
+Candidates come from ``plate_locate`` (colour masks and an edge pass on a downscaled copy,
+each with its four corners). The best few are warped flat at full resolution and read with
+line recognition only (no detection pass over the whole photo); a read that is part of a
+plate is read again from wider corners, one that is a confusion away from the registered
+plate from a differently scaled crop. No RapidOCR detection fallback: on a 640 px region it
+costs about a second on one core, far over the photo budget.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import cv2
 import numpy as np
 
+from pipeline.photo.plate_locate import HSV_RANGES, PlateCandidate, locate
+
+__all__ = [
+    "PlateCandidate",
+    "PlateRead",
+    "compare",
+    "confirmed",
+    "find_plate",
+    "locate",
+    "normalise_plate",
+]
+
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领警学港澳"
+# Part of a plate: an optional province and 2-6 letters/digits, nothing else.
+_FRAGMENT = re.compile(rf"^[{PROVINCES}]?[A-Z0-9]{{2,6}}$")
 PLATE_RE = re.compile(rf"^[{PROVINCES}][A-Z][A-Z0-9]{{4,5}}[A-Z0-9挂学警港澳领试超]$")
 # Pairs a recogniser confuses on plate fonts; Chinese plates never use I or O.
 _CONFUSABLE_GROUPS = (
     "0DQOU",
     "8B3",
+    "689",
+    "JU",
     "1ILT7J",
     "2Z",
     "5S",
@@ -30,19 +47,10 @@ _CONFUSABLE_GROUPS = (
     "EF",
     "KX",
     "PR",
-    "UV",
+    "UVY",
     "MNHW",
 )
 _CONFUSABLE = {(a, b) for g in _CONFUSABLE_GROUPS for a in g for b in g if a != b}
-# (colour, lower, upper) in OpenCV HSV (H 0-179). Each colour has a loose and a strict
-# range: the strict one separates a saturated plate from a bluish car body around it.
-_HSV_RANGES = (
-    ("blue", (100, 90, 50), (128, 255, 255)),
-    ("blue", (100, 150, 110), (126, 255, 255)),
-    ("yellow", (15, 90, 90), (34, 255, 255)),
-    ("green", (35, 60, 90), (90, 255, 255)),
-    ("white", (0, 0, 170), (179, 40, 255)),
-)
 
 
 class LineReader(Protocol):
@@ -50,21 +58,6 @@ class LineReader(Protocol):
 
     def read_line(self, image: np.ndarray) -> tuple[str, float]:
         """Read one cropped line."""
-
-
-@dataclass(frozen=True)
-class PlateCandidate:
-    """A plate-like region in full-resolution coordinates."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    color: str
-    score: float
-    # Corners (tl, tr, br, bl) when the plate is seen at an angle: read after a perspective
-    # warp to a flat plate instead of an axis-aligned crop.
-    quad: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,107 +80,25 @@ def normalise_plate(text: str) -> str:
     return re.sub(r"[\s·•.\-_:：,，'\"]", "", text).upper()
 
 
-def locate(image: np.ndarray, *, work_side: int = 640, limit: int = 4) -> list[PlateCandidate]:
-    """Up to ``limit`` plate candidates, best first."""
-    w = image.shape[1]
-    small = image
-    # 2x area halvings take OpenCV's fast path; the last step is a cheap linear resize.
-    while max(small.shape[:2]) >= 2 * work_side:
-        small = cv2.resize(
-            small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA
-        )
-    if max(small.shape[:2]) > work_side:
-        f = work_side / max(small.shape[:2])
-        small = cv2.resize(
-            small,
-            (round(small.shape[1] * f), round(small.shape[0] * f)),
-            interpolation=cv2.INTER_LINEAR,
-        )
-    scale = small.shape[1] / w
-    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    strokes = np.abs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)) > 50
-    sh, sw = gray.shape
-    found: list[PlateCandidate] = []
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3))
-    for color, lo, hi in _HSV_RANGES:
-        raw = cv2.inRange(hsv, np.array(lo, np.uint8), np.array(hi, np.uint8))
-        # Closing bridges the characters, which are not background-coloured.
-        mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, kernel)
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        # Size filter in numpy first: noisy masks have thousands of specks.
-        keep = (stats[:, 3] >= 6) & (stats[:, 2] >= max(16, 0.04 * sw))
-        for i in np.flatnonzero(keep[1:]) + 1:
-            x, y, bw, bh, area = (int(v) for v in stats[i])
-            if bw > 0.6 * sw or bh > 0.3 * sh:
-                continue
-            aspect, fill, quad = bw / bh, area / (bw * bh), None
-            if 0.7 <= aspect < 1.8:
-                # Seen at an angle (perspective, tilt): judge the shape by its corners.
-                aspect, fill, quad = _skewed(labels[y : y + bh, x : x + bw] == i, x, y, area)
-            if not 1.8 <= aspect <= 6.0:
-                continue
-            density = float(strokes[y : y + bh, x : x + bw].mean())
-            # A plate is a solid background with characters on it; coloured watermark text
-            # closes into a similar blob but its own pixels cover far less of it.
-            solid = float(np.count_nonzero(raw[y : y + bh, x : x + bw])) / (bw * bh)
-            if fill < 0.45 or density < 0.08 or solid < 0.4:
-                continue
-            shape = 1.0 - min(abs(aspect - 3.2) / 3.0, 1.0)
-            score = shape + fill + min(density, 0.35) * 2 - (0.5 if color == "white" else 0.0)
-            inv = 1.0 / scale
-            full = tuple((px * inv, py * inv) for px, py in quad) if quad else None
-            box = (int(x * inv), int(y * inv), int((x + bw) * inv), int((y + bh) * inv))
-            found.append(PlateCandidate(*box, color, score, full))
-    found.sort(key=lambda c: -c.score)
-    return _distinct(found)[:limit]
-
-
-def _skewed(
-    region: np.ndarray, x: int, y: int, area: int
-) -> tuple[float, float, tuple[tuple[float, float], ...] | None]:
-    """Aspect, fill and corners (tl, tr, br, bl) of a plate seen at an angle."""
-    ys, xs = np.nonzero(region)
-    xs, ys = xs + x, ys + y
-    s, d = xs + ys, xs - ys
-    tl, br = (xs[s.argmin()], ys[s.argmin()]), (xs[s.argmax()], ys[s.argmax()])
-    tr, bl = (xs[d.argmax()], ys[d.argmax()]), (xs[d.argmin()], ys[d.argmin()])
-    quad = np.array([tl, tr, br, bl], np.float32)
-    width = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
-    height = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
-    poly = float(cv2.contourArea(quad))
-    if height < 4 or poly <= 0:
-        return 0.0, 0.0, None
-    corners = tuple((float(px), float(py)) for px, py in quad)
-    return float(width / height), min(1.0, area / poly), corners
-
-
-def _distinct(cands: list[PlateCandidate]) -> list[PlateCandidate]:
-    """Drop candidates that mostly overlap a better one (loose and strict masks agree)."""
-    kept: list[PlateCandidate] = []
-    for c in cands:
-        area = (c.x1 - c.x0) * (c.y1 - c.y0)
-        if all(_overlap(c, k) < 0.7 * area for k in kept):
-            kept.append(c)
-    return kept
-
-
-def _overlap(a: PlateCandidate, b: PlateCandidate) -> int:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return max(0, w) * max(0, h)
-
-
-def read_candidate(image: np.ndarray, cand: PlateCandidate, reader: LineReader) -> PlateRead:
-    """Crop a candidate with a small margin and read it as one line."""
+def read_candidate(
+    image: np.ndarray, cand: PlateCandidate, reader: LineReader, *, alternate: bool = False
+) -> PlateRead:
+    """Read a candidate as one line: warped flat from its corners when it has them, else
+    cropped with a small margin. ``alternate`` reads a differently scaled crop of the same
+    plate, a second opinion before failing on a read."""
     h, w = image.shape[:2]
     if cand.quad is not None:
-        crop = _warp(image, cand.quad)
+        # Green new-energy plates are 480x140 mm, the others 440x140.
+        aspect = 3.43 if cand.color == "green" else 3.14
+        crop = _warp(image, cand.quad, aspect, *((48, 4) if alternate else (64, 6)))
     else:
-        mx, my = int((cand.x1 - cand.x0) * 0.10) + 2, int((cand.y1 - cand.y0) * 0.15) + 2
+        fx, fy = (0.10, 0.15) if not alternate else (0.14, 0.25)
+        mx, my = int((cand.x1 - cand.x0) * fx) + 2, int((cand.y1 - cand.y0) * fy) + 2
         crop = image[
             max(0, cand.y0 - my) : min(h, cand.y1 + my), max(0, cand.x0 - mx) : min(w, cand.x1 + mx)
         ]
+        if alternate and crop.shape[0] < 48:
+            crop = cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
     if cand.color == "blue":
         # The recogniser reads dark-on-light best; blue plates have white characters.
         crop = cv2.bitwise_not(crop)
@@ -195,43 +106,114 @@ def read_candidate(image: np.ndarray, cand: PlateCandidate, reader: LineReader) 
     return PlateRead(normalise_plate(raw), raw, score, cand)
 
 
+def confirmed(image: np.ndarray, read: PlateRead, expected: str, reader: LineReader) -> bool:
+    """Whether a second crop of the same plate repeats every character of ``read`` that
+    differs from ``expected`` beyond OCR confusions (a wrong plate, not a misread).
+
+    Characters are matched from the end: the second read may drop or add the province."""
+    second = read_candidate(image, read.candidate, reader, alternate=True).text
+    verdict, diffs = compare(read.text, expected)
+    if verdict != "mismatch" or any(i < 0 for i, _, _ in diffs):
+        return second == read.text
+    n = len(read.text)
+    hard = [i - n for i, a, b in diffs if i > 0 and (a, b) not in _CONFUSABLE]
+    return bool(hard) and all(len(second) >= -i and second[i] == read.text[i] for i in hard)
+
+
 # Share of a candidate's box in its background colour, at full resolution. Measured: read
 # plates 0.43-0.94 (CCPD and samplegen); coloured watermark text lines 0.32-0.34. Keeps a
 # burned-in plate line ("京A12345" in the watermark) from being read as the plate itself.
 _MIN_COVERAGE = 0.38
+# Candidate score (plate_locate) below which a read is not worth its ~10 ms. Measured on the
+# samplegen bays and the CCPD frames: every read that matched or nearly matched came from a
+# candidate scoring 2.37 or more; a quarter of the empty or junk reads scored under 2.0.
+_MIN_SCORE = 2.0
 
 
 def _coverage(image: np.ndarray, cand: PlateCandidate) -> float:
+    """Largest share of the candidate (its quad when it has one) inside one HSV range of its
+    colour."""
     crop = image[cand.y0 : cand.y1, cand.x0 : cand.x1]
     if crop.size == 0:
         return 0.0
     hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-    lo, hi = next((lo, hi) for color, lo, hi in _HSV_RANGES if color == cand.color)
-    return float(
-        np.count_nonzero(cv2.inRange(hsv, np.array(lo, np.uint8), np.array(hi, np.uint8)))
-    ) / (crop.shape[0] * crop.shape[1])
+    inside = np.full(crop.shape[:2], 255, np.uint8)
+    if cand.quad is not None:
+        inside[:] = 0
+        poly = np.array(cand.quad, np.float32) - np.array([cand.x0, cand.y0], np.float32)
+        cv2.fillPoly(inside, [poly.round().astype(np.int32)], 255)
+    total = max(1, int(np.count_nonzero(inside)))
+    shares = []
+    for color, lo, hi in HSV_RANGES:
+        if color == cand.color:
+            hit = cv2.inRange(hsv, np.array(lo, np.uint8), np.array(hi, np.uint8))
+            shares.append(int(np.count_nonzero(cv2.bitwise_and(hit, inside))) / total)
+    return float(max(shares, default=0.0))
 
 
-def _warp(image: np.ndarray, quad: tuple[tuple[float, float], ...]) -> np.ndarray:
-    """The quad warped flat to a 3.2:1 plate, 64 px high, with a small margin."""
-    out_w, out_h, m = 205, 64, 6
+def _widened(cand: PlateCandidate, along: float = 1.3, across: float = 1.1) -> PlateCandidate:
+    """The candidate grown about its centre, ``along`` its length and ``across`` it."""
+    if cand.quad is None:
+        dx = round((cand.x1 - cand.x0) * (along - 1) / 2)
+        dy = round((cand.y1 - cand.y0) * (across - 1) / 2)
+        box = (max(0, cand.x0 - dx), max(0, cand.y0 - dy), cand.x1 + dx, cand.y1 + dy)
+        return replace(cand, x0=box[0], y0=box[1], x1=box[2], y1=box[3])
+    q = np.array(cand.quad, np.float64)
+    centre = q.mean(axis=0)
+    length = ((q[1] - q[0]) + (q[2] - q[3])) / 2
+    height = ((q[3] - q[0]) + (q[2] - q[1])) / 2
+    signs = ((-1, -1), (1, -1), (1, 1), (-1, 1))  # tl, tr, br, bl
+    quad = tuple(
+        (float(p[0]), float(p[1]))
+        for p in (centre + sx * length * along / 2 + sy * height * across / 2 for sx, sy in signs)
+    )
+    return replace(cand, quad=quad)
+
+
+def _warp(
+    image: np.ndarray, quad: tuple[tuple[float, float], ...], aspect: float, out_h: int, m: int
+) -> np.ndarray:
+    """The quad warped flat to a plate of ``aspect``, ``out_h`` px high, with margin ``m``."""
+    out_w = round((out_h - 2 * m) * aspect) + 2 * m
     dst = np.array([[m, m], [out_w - m, m], [out_w - m, out_h - m], [m, out_h - m]], np.float32)
     matrix = cv2.getPerspectiveTransform(np.array(quad, np.float32), dst)
     return cv2.warpPerspective(image, matrix, (out_w, out_h), borderMode=cv2.BORDER_REPLICATE)
 
 
 def find_plate(
-    image: np.ndarray, reader: LineReader, *, expected: str | None = None, max_reads: int = 4
+    image: np.ndarray,
+    reader: LineReader,
+    *,
+    expected: str | None = None,
+    max_reads: int = 3,
+    avoid: tuple[tuple[int, int, int, int], ...] = (),
 ) -> tuple[PlateRead | None, list[PlateRead]]:
     """Read the best candidates until one reads as the expected plate (or, without one, as
-    any valid plate); return the best valid read and every read."""
+    any valid plate); return the best valid read and every read. Candidates centred in an
+    ``avoid`` box (x0, y0, x1, y1: the burned-in watermark) are not read."""
     reads: list[PlateRead] = []
     want = normalise_plate(expected) if expected else None
-    for cand in locate(image, limit=max_reads):
+    # More candidates than reads: some are skipped unread (low score or colour coverage).
+    for cand in locate(image, limit=2 * max_reads + len(avoid)):
+        cx, cy = (cand.x0 + cand.x1) / 2, (cand.y0 + cand.y1) / 2
+        if any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in avoid):
+            continue
+        if len(reads) >= max_reads or cand.score < _MIN_SCORE:
+            continue
         if _coverage(image, cand) < _MIN_COVERAGE:
             continue
         r = read_candidate(image, cand, reader)
         reads.append(r)
+        if not r.valid and _FRAGMENT.match(r.text):
+            # Part of a plate ("苏KFT8"): the colour blob stopped short of its ends (shadow,
+            # glare, a bolt); read it again from corners spread along the plate.
+            r = read_candidate(image, _widened(cand), reader)
+            reads.append(r)
+        if want and r.text != want and r.text and compare(r.text, want)[0] == "uncertain":
+            # One confusion away (often the small province glyph): a second, differently
+            # scaled crop settles it only if it reads the registered plate exactly.
+            r = read_candidate(image, cand, reader, alternate=True)
+            reads.append(r)
         if r.valid and r.score >= 0.5 and (want is None or r.text == want):
             return r, reads
     valid = sorted((r for r in reads if r.valid and r.score >= 0.5), key=lambda r: -r.score)

@@ -88,3 +88,9 @@ def x_scale(hom: np.ndarray, x: float, y: float) -> float:
     """Local horizontal magnification of a homography at a point."""
     p = cv2.perspectiveTransform(np.array([[[x - 5, y], [x + 5, y]]], np.float32), hom)[0]
     return float(np.hypot(*(p[1] - p[0])) / 10.0)
+
+
+def y_scale(hom: np.ndarray, x: float, y: float) -> float:
+    """Local vertical magnification of a homography at a point."""
+    p = cv2.perspectiveTransform(np.array([[[x, y - 5], [x, y + 5]]], np.float32), hom)[0]
+    return float(np.hypot(*(p[1] - p[0])) / 10.0)

@@ -102,13 +102,34 @@ def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
     return found[0]
 
 
+# A VIN line (17 glyphs, maybe a label before it, maybe split in two by the detector) is wide.
+MIN_LINE_ASPECT = 3.5
+
+
+def vin_shaped(box: tuple[tuple[float, float], ...]) -> bool:
+    """Whether a detected text box could hold (part of) a VIN: wide and not tiny."""
+    (x0, y0), (x1, y1), _, (x3, y3) = box[:4]
+    width = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+    height = ((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5
+    return height >= 6 and width >= MIN_LINE_ASPECT * height
+
+
+def _read_page(image: np.ndarray, ocr: OcrEngine) -> list[OcrLine]:
+    """OCR lines of a page: only VIN-shaped lines are recognised when the engine can choose."""
+    selective = getattr(ocr, "read_selected", None)
+    if selective is not None:
+        lines: list[OcrLine] = selective(image, vin_shaped)
+        return lines
+    return ocr.read(image)
+
+
 def read_vin(image: np.ndarray, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRead:
     """Read a VIN from a whole photo or document; small images are enlarged once."""
-    result = best_read(ocr.read(image), min_confidence)
+    result = best_read(_read_page(image, ocr), min_confidence)
     if result.readable or max(image.shape[:2]) >= 900:
         return result
     big = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    second = best_read(ocr.read(big), min_confidence)
+    second = best_read(_read_page(big, ocr), min_confidence)
     return second if second.readable else result
 
 
