@@ -15,7 +15,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,20 +49,10 @@ def _database_url(args: argparse.Namespace, folder: Path) -> Iterator[str]:
     if not args.postgres:
         yield f"sqlite:///{folder}/bench.db"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from pipeline.db.scratch import scratch_database
 
-    base = make_url(args.postgres)
-    name = f"inspectpipe_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(args.postgres, "inspectpipe_bench") as url:
+        yield url
 
 
 @contextmanager

@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from pipeline.bench import pipeline_rig as rig
 from pipeline.cli.app import App
 from pipeline.cli.demo import seed_office_data
 from pipeline.config import load_settings
+from pipeline.db.scratch import scratch_database
 from pipeline.services import Services
 from pipeline.upload import upload_package
 
@@ -119,9 +121,11 @@ def _environment(
             INSPECTPIPE_STORE_ACCESS_KEY="bench",
             INSPECTPIPE_STORE_SECRET_KEY="bench",
         )
-    url, drop = rig.throwaway_database(args.postgres_url)
-    cleanups.append(drop)
-    env["INSPECTPIPE_DATABASE_URL"] = url
+    stack = ExitStack()
+    env["INSPECTPIPE_DATABASE_URL"] = stack.enter_context(
+        scratch_database(args.postgres_url, "bench")
+    )
+    cleanups.append(stack.close)
     return rig.worker_env(settings, env)
 
 

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,28 +212,6 @@ class VerdictListener:
             return int(ok.method.consumer_count)
         finally:
             conn.close()
-
-
-def throwaway_database(server_url: str) -> tuple[str, Any]:
-    """Create a fresh PostgreSQL database; its URL and a function that drops it."""
-    from sqlalchemy import create_engine, text
-
-    base = server_url.rsplit("/", 1)[0]
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return base + "/" + name, drop
 
 
 def start_moto() -> tuple[str, subprocess.Popen[bytes]]:

@@ -6,19 +6,17 @@ to the ``postgres`` maintenance database and dropped afterwards.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from pipeline.config import Settings, settings_from_dict
 from pipeline.db import Database, open_database
 from pipeline.db.schema import metadata
+from pipeline.db.scratch import scratch_database
 from pipeline.manifest import manifest_from_json
 from pipeline.records import Finding, Manifest, Outcome, Verdict, verdict_of
 
@@ -38,17 +36,8 @@ def db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/central.db"
         return
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"inspectpipe_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from pipeline.config import load_settings
+from pipeline.db.scratch import scratch_database
 from pipeline.services import Services
 
 
@@ -21,23 +21,10 @@ def embedded(home: Path) -> Iterator[Services]:
 
 
 @pytest.fixture
-def pg_database(postgres_url: str, unique: str) -> Iterator[str]:
+def pg_database(postgres_url: str) -> Iterator[str]:
     """A throwaway PostgreSQL database; its URL."""
-    server = postgres_url.rsplit("/", 1)[0]
-    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
-    name = f"flow_{unique}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_database(postgres_url, "flow") as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from pipeline.bus.base import VERDICTS
 from pipeline.bus.inproc import InProcBus
 from pipeline.config import settings_from_dict
 from pipeline.db import Database, open_database
 from pipeline.db.schema import metadata
+from pipeline.db.scratch import scratch_database
 from pipeline.review.service import ReviewDesk
 from tests.review.seed import T0
 
@@ -84,20 +83,12 @@ def module_db(
         yield db
         db.close()
         return
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"inspectpipe_review_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    db = open_database(settings_from_dict({"home": str(home), "database": {"url": url}}))
-    try:
-        yield db
-    finally:
-        db.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(request.getfixturevalue("postgres_url"), "inspectpipe_review") as url:
+        db = open_database(settings_from_dict({"home": str(home), "database": {"url": url}}))
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 @pytest.fixture
