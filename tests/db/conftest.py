@@ -6,6 +6,7 @@ to the ``postgres`` maintenance database and dropped afterwards.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from pipeline.db.schema import metadata
 from pipeline.db.scratch import scratch_database
 from pipeline.manifest import manifest_from_json
 from pipeline.records import Finding, Manifest, Outcome, Verdict, verdict_of
+from tests.packages import BASE_MANIFEST
 
 T0 = datetime(2026, 11, 23, 1, 12, tzinfo=UTC)
 
@@ -62,21 +64,9 @@ def make_manifest(
 ) -> Manifest:
     """A valid manifest (the DESIGN.md example) with fields overridden."""
     doc: dict[str, Any] = {
-        "schema": "inspection/1",
+        **copy.deepcopy(BASE_MANIFEST),
         "inspection_id": inspection_id,
-        "station_id": "3706000123",
-        "lane": "1",
         "attempt": attempt,
-        "started_at": "2026-11-23T09:12:00+08:00",
-        "finished_at": "2026-11-23T09:41:00+08:00",
-        "vehicle": {
-            "plate": "鲁F12345",
-            "plate_type": "02",
-            "vin": "LSVAM4187C2184847",
-            "vehicle_type": "K33",
-            "use": "A",
-            "registered_on": "2019-05-01",
-        },
         "evidence": [{"code": "0111", "file": "0111.jpg"}],
     }
     doc.update(over)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import types
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from pipeline.records import Finding, Verdict
 from pipeline.review.models import QueueFilter
 from pipeline.review.service import ReviewDesk
 from pipeline.review.stations import z_score
+from tests.packages import BASE_MANIFEST
 from tests.review.seed import T0, insert_item, insert_passing
 
 
@@ -84,21 +86,8 @@ def test_decided_listing_newest_first(desk: ReviewDesk) -> None:
 def _verdict(attempt: int, reason: str) -> tuple[Any, Verdict]:
     manifest = manifest_from_json(
         {
-            "schema": "inspection/1",
-            "inspection_id": "370600202611230001",
-            "station_id": "3706000123",
-            "lane": "1",
+            **copy.deepcopy(BASE_MANIFEST),
             "attempt": attempt,
-            "started_at": "2026-11-23T09:12:00+08:00",
-            "finished_at": "2026-11-23T09:41:00+08:00",
-            "vehicle": {
-                "plate": "鲁F12345",
-                "plate_type": "02",
-                "vin": "LSVAM4187C2184847",
-                "vehicle_type": "K33",
-                "use": "A",
-                "registered_on": "2019-05-01",
-            },
             "evidence": [{"code": "J", "file": "rubbing.jpg"}],
         }
     )
