@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -50,12 +50,25 @@ class OcrEngine(Protocol):
 Box = tuple[tuple[float, float], ...]
 
 
+@runtime_checkable
+class LineOcr(OcrEngine, Protocol):
+    """An engine that can also detect lines and recognise chosen ones separately, so a
+    caller looking for one line (a VIN) recognises only the lines it wants."""
+
+    def detect(self, image: np.ndarray, *, max_side: int = 960) -> list[Box]:
+        """Text-line boxes in ``image`` coordinates."""
+
+    def recognize(self, image: np.ndarray, boxes: Sequence[Box]) -> list[OcrLine]:
+        """Read the given boxes of ``image``."""
+
+
 class RapidOcrEngine:
     """RapidOCR with its bundled PP-OCRv4 models."""
 
     def __init__(self, threads: int = 1) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
+            from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigError(
                 "OCR needs rapidocr_onnxruntime: pip install rapidocr_onnxruntime"
@@ -63,16 +76,7 @@ class RapidOcrEngine:
         self._engine: Any = RapidOCR(
             intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False
         )
-        # Detection for read_selected: a copy bounded by its longest side (the default engine
-        # scales every image UP to a 736-pixel shortest side, which costs time and memory on
-        # whole pages). Same model files, so no extra download or pin.
-        self._det_engine: Any = RapidOCR(
-            intra_op_num_threads=threads,
-            inter_op_num_threads=1,
-            print_verbose=False,
-            det_limit_type="max",
-            det_limit_side_len=960,
-        )
+        self._det_pre: Any = DetPreProcess
         self._lock = threading.Lock()
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
@@ -94,36 +98,45 @@ class RapidOcrEngine:
         text, score = result[0][0], result[0][1]
         return str(text), float(score)
 
-    def read_selected(
-        self, image: np.ndarray, keep: Callable[[Box], bool], *, limit: int = 12
-    ) -> list[OcrLine]:
-        """Detect lines on a page (longest side bounded), then recognise only the lines
-        ``keep`` accepts, at most ``limit`` of them (widest first), in one batch.
+    def detect(self, image: np.ndarray, *, max_side: int = 960) -> list[Box]:
+        """Text-line boxes (4 points, in ``image`` coordinates), detected on a copy whose
+        longest side is at most ``max_side``.
 
-        Reading every line of a document costs about 30 ms a line; a VIN is one line.
+        RapidOCR's own ``limit_type="max"`` raises the limit to 1500 or 2000 pixels for
+        larger images, so the copy is made here; detection cost grows with its area.
         """
-        with self._lock:
-            boxes, _ = self._det_engine(image, use_cls=False, use_rec=False)
-        chosen = [b for b in boxes or [] if keep(tuple((float(x), float(y)) for x, y in b))]
-        chosen.sort(key=lambda b: -_aspect(b))
-        chosen = chosen[:limit]
-        if not chosen:
+        h, w = image.shape[:2]
+        scale = min(1.0, max_side / max(h, w))
+        small = image
+        if scale < 1.0:
+            size = (max(32, round(w * scale)), max(32, round(h * scale)))
+            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if small.ndim == 2:
+            small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+        det = self._engine.text_det
+        # The engine's own preprocessing scales every image UP to a 736-pixel shortest side;
+        # "max" keeps the copy at its size (rounded to multiples of 32 for the network).
+        tensor = self._det_pre(max_side, "max", det.mean, det.std)(small)
+        if tensor is None:
             return []
-        crops = [_crop(image, np.asarray(b, dtype=np.float32)) for b in chosen]
+        with self._lock:
+            preds = det.infer(tensor)[0]
+        boxes, _ = det.postprocess_op(preds, small.shape[:2])
+        boxes = det.filter_tag_det_res(boxes, small.shape[:2])
+        sx, sy = w / small.shape[1], h / small.shape[0]
+        return [tuple((float(x) * sx, float(y) * sy) for x, y in b) for b in boxes]
+
+    def recognize(self, image: np.ndarray, boxes: Sequence[Box]) -> list[OcrLine]:
+        """Recognise the given boxes of ``image`` (upright perspective crops), in one batch."""
+        if not boxes:
+            return []
+        crops = [_crop(image, np.asarray(b, dtype=np.float32)) for b in boxes]
         with self._lock:
             results, _ = self._engine.text_rec(crops)
-        lines = []
-        for box, res in zip(chosen, results, strict=True):
-            pts = tuple((float(x), float(y)) for x, y in box)
-            lines.append(OcrLine(str(res[0]), float(res[1]), pts))
-        return lines
-
-
-def _aspect(box: Any) -> float:
-    pts = np.asarray(box, dtype=np.float32)
-    w = float(np.linalg.norm(pts[1] - pts[0]))
-    h = float(np.linalg.norm(pts[3] - pts[0]))
-    return w / max(h, 1.0)
+        return [
+            OcrLine(str(res[0]), float(res[1]), tuple(box))
+            for box, res in zip(boxes, results, strict=True)
+        ]
 
 
 def _crop(image: np.ndarray, pts: np.ndarray) -> np.ndarray:

@@ -9,13 +9,14 @@ plausible characters, the read is *unreadable* instead of a guess.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from pipeline.ocr import OcrEngine, OcrLine
+from pipeline.ocr import Box, LineOcr, OcrEngine, OcrLine
 from pipeline.vin import rules
 from pipeline.vin.band import Band
 
@@ -104,32 +105,68 @@ def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
 
 # A VIN line (17 glyphs, maybe a label before it, maybe split in two by the detector) is wide.
 MIN_LINE_ASPECT = 3.5
+# Width/height of a detected box around 17 VIN glyphs alone, as measured on stamped plates,
+# forms and photographed documents (7-12); lines are recognised nearest this first.
+TYPICAL_VIN_ASPECT = 9.5
+# Detection runs on a copy whose longest side is bounded: first small, then larger when the
+# small copy yields no VIN with a valid check digit (small print on forms merges at 640).
+DETECT_SIDES = (640, 960)
+# Lines are recognised one at a time, most VIN-like first (on forms the VIN is the first or
+# second line tried, so stopping there beats batching), at most this many per detection.
+MAX_LINES = 12
 
 
-def vin_shaped(box: tuple[tuple[float, float], ...]) -> bool:
-    """Whether a detected text box could hold (part of) a VIN: wide and not tiny."""
+def _box_size(box: Box) -> tuple[float, float]:
     (x0, y0), (x1, y1), _, (x3, y3) = box[:4]
-    width = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
-    height = ((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5
+    return ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, ((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5
+
+
+def vin_shaped(box: Box) -> bool:
+    """Whether a detected text box could hold (part of) a VIN: wide and not tiny."""
+    width, height = _box_size(box)
     return height >= 6 and width >= MIN_LINE_ASPECT * height
 
 
-def _read_page(image: np.ndarray, ocr: OcrEngine) -> list[OcrLine]:
-    """OCR lines of a page: only VIN-shaped lines are recognised when the engine can choose."""
-    selective = getattr(ocr, "read_selected", None)
-    if selective is not None:
-        lines: list[OcrLine] = selective(image, vin_shaped)
-        return lines
-    return ocr.read(image)
+def _vin_likeness(box: Box) -> float:
+    """How far a box's aspect is from a 17-glyph line's (0 = typical; log scale)."""
+    width, height = _box_size(box)
+    return abs(math.log(width / max(height, 1.0) / TYPICAL_VIN_ASPECT))
+
+
+def _search_page(image: np.ndarray, ocr: LineOcr, min_confidence: float) -> VinRead:
+    """Detect lines, then recognise VIN-shaped ones, most VIN-like first, and stop at the
+    first read whose check digit holds (a random 17-character read passes it about one time
+    in eleven; forms and photos carry one VIN). Detection runs first on a small copy (cheap;
+    fine for photos and clean forms) and again on a larger one when that finds no such read.
+    Without one, the best read of all candidate lines is returned."""
+    result = UNREADABLE
+    for side in DETECT_SIDES:
+        boxes = [b for b in ocr.detect(image, max_side=side) if vin_shaped(b)]
+        boxes = sorted(boxes, key=_vin_likeness)[:MAX_LINES]
+        lines: list[OcrLine] = []
+        for box in boxes:
+            lines += ocr.recognize(image, [box])
+            found = best_read(lines, min_confidence)
+            if found.readable and found.check_ok:
+                return found
+        if not result.readable:
+            result = best_read(lines, min_confidence)  # keeps the raw text for the detail
+    return result
+
+
+def _read_page(image: np.ndarray, ocr: OcrEngine, min_confidence: float) -> VinRead:
+    if isinstance(ocr, LineOcr):
+        return _search_page(image, ocr, min_confidence)
+    return best_read(ocr.read(image), min_confidence)
 
 
 def read_vin(image: np.ndarray, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRead:
     """Read a VIN from a whole photo or document; small images are enlarged once."""
-    result = best_read(_read_page(image, ocr), min_confidence)
+    result = _read_page(image, ocr, min_confidence)
     if result.readable or max(image.shape[:2]) >= 900:
         return result
     big = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    second = best_read(_read_page(big, ocr), min_confidence)
+    second = _read_page(big, ocr, min_confidence)
     return second if second.readable else result
 
 
