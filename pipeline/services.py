@@ -88,6 +88,16 @@ class Services:
             self._ocr = RapidOcrEngine(threads=self.settings.ocr.threads)
         return self._ocr
 
+    def warm_up(self) -> None:
+        """Load what the first message would otherwise wait for: the check table and the OCR
+        models (with one tiny inference, which allocates onnxruntime's buffers). Workers call
+        this before they take messages; services that may be down (store, database) stay
+        lazy, so their outages are retried by the message handler."""
+        import numpy as np
+
+        _ = self.checks
+        self.ocr.read_line(np.full((48, 160, 3), 255, np.uint8))
+
     @cached_property
     def store(self) -> ObjectStore:
         """The object store (local folder or MinIO)."""

@@ -29,6 +29,7 @@ def run(
     reconcile_every: float | None = None,
 ) -> int:
     """Run until ``stop`` is set (or idle/max reached); the number of messages handled."""
+    services.warm_up()
     halt = threading.Event()
     thread: threading.Thread | None = None
     if reconcile_every:
