@@ -8,6 +8,6 @@ ruff check .
 ruff format --check .
 mypy
 # The broker fault test restarts the real RabbitMQ (stop_app/start_app) unless told not to
-# (INSPECTPIPE_FAULTS_RESTART_BROKER=0 when others share the broker).
-export INSPECTPIPE_FAULTS_RESTART_BROKER="${INSPECTPIPE_FAULTS_RESTART_BROKER:-1}"
+# (TEST_RESTART_BROKER=0 when others share the broker).
+export TEST_RESTART_BROKER="${TEST_RESTART_BROKER:-1}"
 python3 -m pytest -q -p no:cacheprovider "$@"

@@ -2,7 +2,7 @@
 
 By default the outage is made with the broker proxy (every connection of this test cut, new
 ones reset for a few seconds): the machine's RabbitMQ is shared, and the client-side behaviour
-is the same as on a restart. With ``INSPECTPIPE_FAULTS_RESTART_BROKER=1`` the real broker is
+is the same as on a restart. With ``TEST_RESTART_BROKER=1`` the real broker is
 restarted instead (``rabbitmqctl stop_app`` / ``start_app``; it is always started again).
 """
 
@@ -29,7 +29,7 @@ from tests.packages import K33_CODES, make_package
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.s3]
 PACKAGES = 6
 OUTAGE = 4.0
-REAL_RESTART = os.environ.get("INSPECTPIPE_FAULTS_RESTART_BROKER") == "1"
+REAL_RESTART = os.environ.get("TEST_RESTART_BROKER") == "1"
 
 
 def _rabbitmqctl(*args: str) -> None:
