@@ -43,7 +43,7 @@ def run_checks(
         for name in services.photo_types.checks_for(loaded.item.code):
             if wanted is not None and name not in wanted:
                 continue
-            check = services.checks[name]
+            check = services.check_for(name, loaded.item.code)
             if check.scope == "item" and check.applies_to(loaded):
                 findings.extend(_run_one(check, ctx, loaded))
     for name in services.photo_types.inspection_checks:

@@ -63,21 +63,48 @@ class Services:
     @cached_property
     def checks(self) -> dict[str, Check]:
         """Every check named in the table, instantiated with its validated params."""
+        return {name: by_code[""] for name, by_code in self._check_instances.items()}
+
+    def check_for(self, name: str, code: str) -> Check:
+        """The check ``name`` as configured for photo-type ``code``: its
+        ``[checks.<name>.codes."<code>"]`` overrides when the config has them."""
+        by_code = self._check_instances[name]
+        return by_code.get(code) or by_code[""]
+
+    @cached_property
+    def _check_instances(self) -> dict[str, dict[str, Check]]:
+        """Per check: "" → the default instance, and one instance per code with overrides."""
         available = load_all()
         for name in self.settings.checks:
             if name not in available:
                 raise ConfigError(f"config: [checks.{name}] names no known check")
-        out: dict[str, Check] = {}
+        out: dict[str, dict[str, Check]] = {}
         for name in sorted(self.photo_types.all_check_names()):
             cls = available.get(name)
             if cls is None:
                 raise ConfigError(f"photo-type table names unknown check {name!r}")
-            try:
-                params = cls.params_model.model_validate(self.settings.checks.get(name, {}))
-            except Exception as exc:
-                raise ConfigError(f"config: bad [checks.{name}]: {exc}") from None
-            out[name] = cls(params)
+            base = dict(self.settings.checks.get(name, {}))
+            overrides = base.pop("codes", {})
+            if not isinstance(overrides, dict):
+                raise ConfigError(f'config: [checks.{name}.codes] must be tables like ."0113"')
+            out[name] = {"": self._instantiate(cls, name, base)}
+            for code, extra in overrides.items():
+                if code not in self.photo_types.codes:
+                    raise ConfigError(
+                        f"config: [checks.{name}.codes.{code!r}] names no photo-type code"
+                    )
+                if not isinstance(extra, dict):
+                    raise ConfigError(f"config: [checks.{name}.codes.{code!r}] must be a table")
+                out[name][code] = self._instantiate(cls, f"{name}.codes.{code}", base | extra)
         return out
+
+    @staticmethod
+    def _instantiate(cls: type[Check], where: str, values: dict[str, Any]) -> Check:
+        try:
+            params = cls.params_model.model_validate(values)
+        except Exception as exc:
+            raise ConfigError(f"config: bad [checks.{where}]: {exc}") from None
+        return cls(params)
 
     @property
     def ocr(self) -> OcrEngine:

@@ -25,6 +25,8 @@ class QualityParams(Params):
     sharp_fail: float = Field(default=0.24, gt=0, le=1)  # below: clearly blurred
     anisotropy_review: float = Field(default=0.66, ge=0, le=1)  # below: directional blur
     min_edge_fraction: float = Field(default=0.02, ge=0, le=1)  # below: too plain to judge
+    # False where the sharpness measure cannot judge the content (set per code in config).
+    judge_sharpness: bool = True
     clipped_high_fail: float = Field(default=0.50, ge=0, le=1)
     clipped_high_review: float = Field(default=0.25, ge=0, le=1)
     dark_p95_fail: float = Field(default=40.0, ge=0, le=255)  # 95% of pixels darker: fail
@@ -54,6 +56,11 @@ class Quality(Check):
             return (
                 failed(reason, **detail) if outcome == "fail" else review_result(reason, **detail)
             )
+        if not p.judge_sharpness:
+            # Edge width is not judged, but motion still shows as direction-dependent edges.
+            if m.anisotropy < p.anisotropy_review:
+                return review_result("blurry", why="directional (motion) blur", **detail)
+            return passed(**detail, sharpness_judged=False)
         return self._sharpness(m, detail)
 
     def _exposure(self, m: QualityMeasures) -> tuple[str, str] | None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.checks.base import Check, CheckContext, Result
 from pipeline.config import load_settings
+from pipeline.errors import ConfigError
 from pipeline.package import LoadedItem, LocalPackage
 from pipeline.records import verdict_of
 from pipeline.services import Services
@@ -120,3 +121,43 @@ def test_every_configured_check_exists_and_reasons_are_labelled(services: Servic
     assert {"completeness", "time_window"} <= set(checks)
     reasons = services.reasons
     assert all(r.zh and r.en for r in reasons.values())
+
+
+def test_per_code_params_override_the_check_for_that_code(tmp_path: Path, home: Path) -> None:
+    """``[checks.<name>.codes."<code>"]`` changes the params for that code only."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[checks.time_window]\nslack_minutes = 0\n"
+        '[checks.time_window.codes."0112"]\nslack_minutes = 120\n'
+    )
+    services = Services(load_settings(cfg, env={"INSPECTPIPE_HOME": str(home)}))
+    assert services.check_for("time_window", "0112").params.slack_minutes == 120  # type: ignore[attr-defined]
+    assert services.check_for("time_window", "0111").params.slack_minutes == 0  # type: ignore[attr-defined]
+    folder = make_package(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    late = "2026-11-23T11:00:00+08:00"  # an hour after the window closes
+    for item in manifest["evidence"]:
+        if item["code"] in ("0111", "0112"):
+            item["taken_at"] = late
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    v = verify_package(LocalPackage(folder), services, only=["time_window"])
+    outcome = {f.code: f.outcome for f in v.findings if f.check == "time_window"}
+    assert outcome["0111"] == "fail" and outcome["0112"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[checks.time_window.codes."9999"]\nslack_minutes = 1\n', "names no photo-type code"),
+        ('[checks.time_window.codes."0111"]\nslak = 1\n', r"checks\.time_window\.codes\.0111"),
+        ("[checks.time_window]\ncodes = 3\n", "must be tables"),
+    ],
+)
+def test_bad_per_code_params_name_the_table(
+    tmp_path: Path, home: Path, text: str, message: str
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    services = Services(load_settings(cfg, env={"INSPECTPIPE_HOME": str(home)}))
+    with pytest.raises(ConfigError, match=message):
+        _ = services.checks

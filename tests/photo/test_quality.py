@@ -46,3 +46,28 @@ def test_synthetic_cases() -> None:
     plain = np.full_like(scene, 128)
     result = _run(check, jpeg(plain))
     assert (result.outcome, result.reason) == ("review", "quality_uncertain")
+
+
+def test_vin_closeups_leave_edge_width_to_vin_match_but_still_catch_motion() -> None:
+    """0113 config: sharpness not judged (relief edges are soft whatever the focus), while
+    directional blur still goes to review. Photos from the sample generator's VIN renderer.
+
+    Measured: near-horizontal and near-vertical 17 px motion gives anisotropy 0.47-0.60
+    (review); diagonal motion only 0.53-0.76 (four direction bins), so some of it passes
+    here and is left to ``vin_match`` (unreadable or check-digit failures go to review)."""
+    from pipeline.config import load_settings
+    from pipeline.samplegen import effects
+    from pipeline.samplegen.stamp import DieStyle, render_vin_photo
+    from pipeline.services import Services
+
+    check = Services(load_settings(env={})).check_for("quality", "0113")
+    assert isinstance(check, Quality) and not check.params.judge_sharpness
+    rng = np.random.default_rng(21)
+    outcomes: Counter[tuple[str, str]] = Counter()
+    for i in range(4):
+        img = render_vin_photo("LSVAM4187C2184847", DieStyle.random(rng), rng, (1920, 1080))
+        moved = effects.motion_blur(img, 17, float(rng.uniform(-10, 10)) + 90 * (i % 2))
+        outcomes[("sharp", _run(check, jpeg(img)).outcome)] += 1
+        outcomes[("motion", _run(check, jpeg(moved)).outcome)] += 1
+    assert outcomes[("sharp", "pass")] == 4, outcomes
+    assert outcomes[("motion", "pass")] == 0, outcomes
