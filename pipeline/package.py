@@ -200,6 +200,25 @@ class LoadedItem:
     error: EvidenceError | None = None
     sha256: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    # Pixel limit of a photo whose decoding was deferred (load_package(decode=False)).
+    deferred_max_pixels: int | None = None
+
+    def pixels_ready(self) -> bool:
+        """Decode a deferred photo now (a decode error becomes ``error``); True if usable."""
+        if self.deferred_max_pixels is not None and self.data is not None and self.error is None:
+            limit, self.deferred_max_pixels = self.deferred_max_pixels, None
+            try:
+                self.image = decode_image(self.data, max_pixels=limit, name=self.item.file)
+            except EvidenceError as exc:
+                self.error = exc
+        return self.error is None
+
+    def release_pixels(self, max_pixels: int) -> None:
+        """Drop decoded pixels (the bytes and ``cache`` stay); ``pixels_ready`` decodes again."""
+        if self.image is not None:
+            self.image = None
+            self.deferred_max_pixels = max_pixels
+        self.__dict__.pop("gray", None)
 
     @property
     def ok(self) -> bool:
@@ -236,8 +255,13 @@ def load_package(
     max_file_bytes: int,
     max_pixels: int,
     max_frames: int,
+    decode: bool = True,
 ) -> LoadedPackage:
-    """Read and validate the manifest, then read and decode every item it names."""
+    """Read and validate the manifest, then read and decode every item it names.
+
+    With ``decode=False`` photos are read and hashed but decoded later, one at a time, by
+    ``LoadedItem.pixels_ready`` (the runner does so, so a package's photos are not all held
+    decoded at once: ~8 MB per 1080p photo with its gray copy)."""
     try:
         raw = source.read(MANIFEST_NAME, max_bytes=max_manifest_bytes)
     except ObjectNotFound:
@@ -246,13 +270,19 @@ def load_package(
         raise ManifestError(f"{source.label}: manifest.json {exc}") from None
     manifest = parse_manifest(raw, max_bytes=max_manifest_bytes, max_items=max_items)
     items = [
-        _load_item(source, it, max_file_bytes, max_pixels, max_frames) for it in manifest.evidence
+        _load_item(source, it, max_file_bytes, max_pixels, max_frames, decode)
+        for it in manifest.evidence
     ]
     return LoadedPackage(manifest, hashlib.sha256(raw).hexdigest(), items, source)
 
 
 def _load_item(
-    source: PackageSource, item: EvidenceItem, max_bytes: int, max_pixels: int, max_frames: int
+    source: PackageSource,
+    item: EvidenceItem,
+    max_bytes: int,
+    max_pixels: int,
+    max_frames: int,
+    decode: bool,
 ) -> LoadedItem:
     loaded = LoadedItem(item)
     try:
@@ -284,8 +314,10 @@ def _load_item(
             from pipeline.video import open_video  # lazy: only packages with videos need it
 
             loaded.frames = open_video(item, data, max_frames=max_frames, max_pixels=max_pixels)
-        else:
+        elif decode:
             loaded.image = decode_image(data, max_pixels=max_pixels, name=item.file)
+        else:  # decoded by pixels_ready(), which raises the same errors then
+            loaded.deferred_max_pixels = max_pixels
     except ObjectNotFound:
         loaded.error = EvidenceError(
             f"{item.file} is named by the manifest but missing",

@@ -11,7 +11,8 @@ from pipeline.services import Services
 
 
 def load(source: PackageSource, services: Services) -> LoadedPackage:
-    """Load a package with the limits from settings."""
+    """Load a package with the limits from settings; photos are decoded by the runner, one
+    at a time (``run_checks``)."""
     lim = services.settings.limits
     return load_package(
         source,
@@ -20,6 +21,7 @@ def load(source: PackageSource, services: Services) -> LoadedPackage:
         max_file_bytes=lim.max_file_bytes,
         max_pixels=lim.max_pixels,
         max_frames=lim.max_frames,
+        decode=False,
     )
 
 

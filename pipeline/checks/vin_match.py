@@ -36,7 +36,8 @@ class VinMatchParams(Params):
 def band_of(item: LoadedItem) -> Band | None:
     """The rectified VIN band of a rubbing item (computed once per item)."""
     if "vin_band" not in item.cache:
-        item.cache["vin_band"] = rectify(item.image) if item.image is not None else None
+        image = item.image if item.pixels_ready() else None
+        item.cache["vin_band"] = rectify(image) if image is not None else None
     band: Band | None = item.cache["vin_band"]
     return band
 
@@ -46,7 +47,8 @@ def vin_read_of(ctx: CheckContext, item: LoadedItem, min_confidence: float) -> V
     cached = item.cache.get("vin_read")
     if isinstance(cached, VinRead):
         return cached
-    assert item.image is not None
+    if not item.pixels_ready() or item.image is None:
+        return VinRead(None, 0.0, "")
     result = VinRead(None, 0.0, "")
     if item.item.code == RUBBING_CODE:
         band = band_of(item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -161,3 +162,41 @@ def test_bad_per_code_params_name_the_table(
     services = Services(load_settings(cfg, env={"INSPECTPIPE_HOME": str(home)}))
     with pytest.raises(ConfigError, match=message):
         _ = services.checks
+
+
+def test_deferred_decoding_gives_the_same_verdict_and_holds_no_pixels(
+    tmp_path: Path, services: Services
+) -> None:
+    """The verify path decodes photos one at a time in the runner and drops them after their
+    checks; findings (a truncated photo included) equal those of an eagerly decoded load."""
+    from pipeline.package import load_package
+    from pipeline.runner import run_checks
+    from pipeline.verify import load as deferred_load
+
+    folder = make_package(tmp_path)
+    data = (folder / "0112.jpg").read_bytes()
+    (folder / "0112.jpg").write_bytes(data[: len(data) // 2])
+    lim = services.settings.limits
+    eager = load_package(
+        LocalPackage(folder),
+        max_manifest_bytes=lim.max_manifest_bytes,
+        max_items=lim.max_items,
+        max_file_bytes=lim.max_file_bytes,
+        max_pixels=lim.max_pixels,
+        max_frames=lim.max_frames,
+    )
+    lazy = deferred_load(LocalPackage(folder), services)
+    assert all(i.image is None for i in lazy.items)
+    core = only_core(services)
+
+    def summary(v: Any) -> list[tuple[Any, ...]]:
+        return sorted((f.check, f.file, f.outcome, f.reason) for f in v.findings)
+
+    assert summary(run_checks(lazy, services, only=core)) == summary(
+        run_checks(eager, services, only=core)
+    )
+    truncated = next(i for i in lazy.items if i.item.file == "0112.jpg")
+    assert truncated.error is not None and truncated.error.reason == "evidence_truncated"
+    assert all(i.image is None for i in lazy.items)  # released after their checks
+    photo = next(i for i in lazy.items if i.item.file == "0111.jpg")
+    assert photo.pixels_ready() and photo.image is not None  # decodable again on demand
