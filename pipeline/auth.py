@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipeline.db import audit
-from pipeline.db.schema import users
+from pipeline.db.schema import ended_sessions, users
 from pipeline.errors import Conflict, ObjectNotFound, UsageError
 
 if TYPE_CHECKING:
@@ -167,3 +167,26 @@ def _audit(
         detail=detail,
         at=now,
     )
+
+
+def end_session(db: Database, sid: str, username: str, expires: datetime, now: datetime) -> None:
+    """Record that session ``sid`` was ended (signed out): its token is refused from now on,
+    wherever it was copied to. Rows of sessions that have expired anyway are removed."""
+    with db.begin() as conn:
+        conn.execute(ended_sessions.delete().where(ended_sessions.c.expires_at < now))
+        exists = conn.execute(
+            sa.select(ended_sessions.c.sid).where(ended_sessions.c.sid == sid)
+        ).first()
+        if exists is None:
+            conn.execute(
+                ended_sessions.insert().values(sid=sid, username=username, expires_at=expires)
+            )
+
+
+def session_ended(db: Database, sid: str) -> bool:
+    """Whether session ``sid`` was ended by signing out."""
+    with db.read() as conn:
+        row = conn.execute(
+            sa.select(ended_sessions.c.sid).where(ended_sessions.c.sid == sid)
+        ).first()
+    return row is not None

@@ -11,10 +11,10 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from pipeline.auth import authenticate
+from pipeline.auth import authenticate, end_session
 from pipeline.console.context import ApiAuth, check_csrf, ctx, require_role, throttle_key
 from pipeline.review.models import CLEAR_REASONS, QueueFilter
 
@@ -126,6 +126,17 @@ def create_session(body: SessionIn, request: Request) -> SessionOut:
     expires = c.clock() + c.session_ttl
     token = c.signer.issue(user.username, user.fingerprint, expires)
     return SessionOut(token=token, expires_at=expires.isoformat(), role=user.role)
+
+
+@router.delete("/session", status_code=204, tags=["auth"])
+def delete_session(request: Request, auth: ApiAuth) -> Response:
+    """Sign out: this token (or cookie session) is refused from now on."""
+    check_csrf(request, auth)
+    c = ctx(request)
+    if auth.session is not None:
+        s = auth.session
+        end_session(c.db, s.sid, s.username, s.expires, c.clock())
+    return Response(status_code=204)
 
 
 @router.get("/items", response_model=PageOut)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
-from pipeline.auth import User, get_user
+from pipeline.auth import User, get_user, session_ended
 from pipeline.console.session import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -83,6 +83,8 @@ def _authenticate(request: Request) -> Auth | None:
         return None
     user = get_user(c.db, session.username)
     if user is None or user.disabled or user.fingerprint != session.fingerprint:
+        return None
+    if session_ended(c.db, session.sid):  # signed out: a copied token stops working too
         return None
     return Auth(user, session, c.signer.csrf(session.sid), bool(bearer))
 

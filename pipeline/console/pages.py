@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.auth import authenticate
+from pipeline.auth import authenticate, end_session
 from pipeline.console.api import image_url
 from pipeline.console.context import PageAuth, check_csrf, ctx, require_role, throttle_key
 from pipeline.console.session import PRE_COOKIE, SESSION_COOKIE
@@ -99,8 +99,12 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, auth: PageAuth, csrf: str = Form("")) -> Response:
-    """End the session in this browser."""
+    """End the session: the cookie goes, and the token is refused from now on."""
     check_csrf(request, auth, csrf)
+    c = ctx(request)
+    if auth.session is not None:
+        s = auth.session
+        end_session(c.db, s.sid, s.username, s.expires, c.clock())
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -218,6 +218,15 @@ users = Table(
     Column("created_at", TS, nullable=False),
 )
 
+# Console sessions ended by signing out, kept until they would have expired anyway.
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("sid", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("expires_at", TS, nullable=False, index=True),
+)
+
 # Station upload keys (hashed at rest).
 stations = Table(
     "stations",

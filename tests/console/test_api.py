@@ -19,7 +19,12 @@ def test_sign_in_and_out(env: Env) -> None:
         c.post("/api/session", json={"username": "nobody", "password": "x" * 12}).status_code == 401
     )
     assert c.get("/api/items", headers={"Authorization": "Bearer forged.token"}).status_code == 401
-    assert c.get("/api/items", headers=token(c, "ann")).status_code == 200
+    ann = token(c, "ann")
+    other = token(c, "ann")  # a second session of the same user
+    assert c.get("/api/items", headers=ann).status_code == 200
+    assert c.delete("/api/session", headers=ann).status_code == 204
+    assert c.get("/api/items", headers=ann).status_code == 401  # that token is ended
+    assert c.get("/api/items", headers=other).status_code == 200  # the other session is not
 
 
 def test_every_transition_over_the_api(env: Env) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from pipeline.auth import set_disabled, set_password
+from pipeline.console.session import SESSION_COOKIE
 from tests.console.conftest import PASSWORD, Env, login, seed_flagged
 
 
@@ -104,8 +105,12 @@ def test_logout_and_station_page_role(env: Env) -> None:
     seed_flagged(env, "ST1")
     csrf = login(c, "ann")
     assert c.get("/stations").status_code == 403
+    copied = c.cookies.get(SESSION_COOKIE)
     c.post("/logout", data={"csrf": csrf})
     assert c.get("/queue", follow_redirects=False).status_code == 303
+    # The session ended on the server: a copy of the cookie taken before is refused too.
+    thief = TestClient(env.app, cookies={SESSION_COOKIE: copied})
+    assert thief.get("/queue", follow_redirects=False).status_code == 303
     login(c, "sue")
     page = c.get("/stations")
     assert page.status_code == 200 and "3706000123" in page.text
