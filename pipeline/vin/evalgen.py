@@ -1,11 +1,13 @@
 """Evaluation pairs of rubbings with truth labels: genuine and four kinds of tampering.
 
-A *style* fixes the font family and the rubbing texture, so accuracy can be reported on a
-style the comparison was not tuned on:
+A *style* fixes the font family and the rubbing texture:
 
-- ``A``: Hershey vector fonts, light-on-dark carbon rubbings (tuning style);
-- ``B``: TrueType fonts, dark-on-light pencil rubbings (held out);
-- ``C``: TrueType fonts on carbon, ``D``: Hershey on pencil (crossed, held out).
+- ``A``: Hershey vector fonts, light-on-dark carbon rubbings;
+- ``B``: TrueType fonts, dark-on-light pencil rubbings;
+- ``C``: TrueType fonts on carbon, ``D``: Hershey on pencil (crossed).
+
+The comparison is tuned on some seeds (see :mod:`pipeline.vin.calibrate`) and reported on
+others; the first pass tuned on styles A and C and held out B and D instead.
 
 Genuine pairs share the die and the punched layout and differ in rubbing and photo. Tampered
 candidates: ``die_restamp`` (glyphs ground off and re-punched with another die, same text),

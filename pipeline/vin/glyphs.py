@@ -1,10 +1,14 @@
 """Raw per-glyph measurements of a candidate VIN band against the reference band.
 
 The candidate is mapped onto the reference by :func:`pipeline.vin.align.fit_layout`, blur is
-equalised, and every reference glyph is searched for in the candidate over small shifts
-(to a fraction of a pixel) and rotations. What is measured per glyph: best correlation
-(``ncc``, and ``ncc0`` at angle 0), offset (``dx``, ``dy``), ``angle``, outline distance
-(``edge``), unexplained stroke share (``ink``), stroke areas and box sizes.
+equalised, both stroke maps are divided by their local peak (a smudge or uneven pressure
+fades part of a glyph in one rubbing only), and every reference glyph is searched for in the
+candidate over small shifts (to a fraction of a pixel), rotations and horizontal stretches.
+What is measured per glyph: best correlation (``ncc``, ``ncc0`` at angle 0, ``ncc_x`` at the
+best stretch), offset (``dx``, ``dy``), ``angle`` and how much turning the glyph costs it
+against itself (``rot_drop``), horizontal stretch (``xscale``, log), outline distance
+(``edge``), the largest stroke piece either glyph has and the other does not (``extra``,
+``missing``), unexplained stroke share (``ink``), stroke areas and box sizes.
 :mod:`pipeline.vin.compare` turns them into a verdict.
 """
 
@@ -19,6 +23,11 @@ from pipeline.vin.align import fit_layout, match_blur, x_scale, y_scale
 from pipeline.vin.band import GLYPH_H, Band
 
 SMOOTH = 1.0  # extra blur (px) before template matching: tolerance for stroke-edge noise
+LOCAL = 25  # px: window of the local contrast normalisation (0 = off)
+LOCAL_FLOOR = 0.6  # peaks below this are not raised (background texture)
+PIECE_DILATE = 3  # px (3 = one pixel each way)
+PIECE_SIGMA = 2.0  # px: about a stroke width
+XSCALES = (0.75, 0.87, 1.0, 1.15, 1.33)  # horizontal stretches tried (about equal log steps)
 ANGLES = (-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0)
 
 
@@ -78,6 +87,61 @@ def _match_glyph(
     return (*best, float(scores[0.0]))
 
 
+def _xscaled(img: np.ndarray, k: float) -> np.ndarray:
+    """The template stretched horizontally by ``k`` about its centre (same size)."""
+    h, w = img.shape
+    m = np.array([[k, 0.0, (1 - k) * w / 2], [0.0, 1.0, 0.0]], np.float32)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
+
+
+def width_search(tmpl: np.ndarray, search: np.ndarray, angle: float) -> tuple[float, float]:
+    """Best horizontal stretch of the (turned) reference glyph in the candidate, and its NCC.
+
+    A die of the same design cut narrower or wider (another width variant) changes
+    every glyph's width by a fifth or more; the stroke shape hardly changes.
+    """
+    base = _rotated(tmpl, angle)
+    scores = {}
+    for k in XSCALES:
+        res = cv2.matchTemplate(search, _xscaled(base, k), cv2.TM_CCOEFF_NORMED)
+        scores[k] = float(res.max())
+    best = max(XSCALES, key=lambda k: scores[k])
+    i = XSCALES.index(best)
+    out = np.log(best)
+    if 0 < i < len(XSCALES) - 1:
+        l1, l2 = np.log(best), np.log(XSCALES[i + 1])
+        s0, s1, s2 = scores[XSCALES[i - 1]], scores[best], scores[XSCALES[i + 1]]
+        den = s0 - 2 * s1 + s2
+        if den < 0:
+            out = l1 + float(np.clip(0.5 * (s0 - s2) / den, -0.5, 0.5)) * (l2 - l1)
+    return float(out), scores[best]
+
+
+def rotation_drop(tmpl: np.ndarray, angle: float = 6.0) -> float:
+    """1 - correlation of a glyph with itself turned by ``angle``: how well a turn shows.
+
+    A 0 or a D hardly changes when turned a few degrees, so their best angle is noise; an
+    L or a 7 changes a lot.
+    """
+    a = tmpl.astype(np.float32)
+    drops = []
+    for sign in (-1.0, 1.0):
+        res = cv2.matchTemplate(a, _rotated(a, sign * angle), cv2.TM_CCOEFF_NORMED)
+        drops.append(1.0 - float(res.max()))
+    return min(drops)
+
+
+def _local_contrast(strokes: np.ndarray) -> np.ndarray:
+    """Strokes divided by their own local peak (a fraction of a glyph around each pixel).
+
+    A smudge or uneven rubbing pressure fades part of a glyph in one rubbing; a re-punch
+    changes where the strokes are, not how bright they are.
+    """
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (LOCAL, LOCAL))
+    peak = cv2.GaussianBlur(cv2.dilate(strokes, k), (0, 0), LOCAL / 3)
+    return np.clip(strokes / np.maximum(peak, LOCAL_FLOOR), 0, 1).astype(np.float32)
+
+
 def _window(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
     """A fixed-size window (0.9 x 1.2 glyph heights) centred on a box, as 32 x 48 pixels."""
     cx, cy = x + w / 2, y + h / 2
@@ -112,6 +176,21 @@ def _ink(a: np.ndarray, b: np.ndarray) -> float:
     return max(miss, extra)
 
 
+def _pieces(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Largest stroke piece of ``b`` that ``a`` does not explain, and the reverse.
+
+    Each map is dilated by a pixel or so (small misalignment and ink-weight differences are
+    explained), the other's excess is smoothed over about a stroke width, and its peak is
+    taken: an added bar (3→8, C→G) or a differently shaped terminal leaves a compact excess.
+    """
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (PIECE_DILATE, PIECE_DILATE))
+    ex = np.maximum(b - cv2.dilate(a, k), 0.0)
+    mi = np.maximum(a - cv2.dilate(b, k), 0.0)
+    ex = cv2.GaussianBlur(ex, (0, 0), PIECE_SIGMA)
+    mi = cv2.GaussianBlur(mi, (0, 0), PIECE_SIGMA)
+    return float(ex.max()), float(mi.max())
+
+
 def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
     """Raw per-glyph measurements of a candidate band against a reference band."""
     m = fit_layout(ref, cand)
@@ -123,6 +202,8 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
         cand.binary, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     )
     ref_s, warped = match_blur(ref.strokes, warped)
+    if LOCAL > 0:
+        ref_s, warped = _local_contrast(ref_s), _local_contrast(warped)
     rs = cv2.GaussianBlur(ref_s, (0, 0), SMOOTH)
     cs = cv2.GaussianBlur(warped, (0, 0), SMOOTH)
     margin = int(0.25 * GLYPH_H)
@@ -138,6 +219,8 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
             y0 - margin : y0 + bh + 2 * pad + margin, x0 - margin : x0 + bw + 2 * pad + margin
         ]
         ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin)
+        rot_drop = rotation_drop(tmpl)
+        xs, ncc_x = width_search(tmpl, search, ang)
         r_area = float(ref.binary[y : y + bh, x : x + bw].sum())
         sx, sy_ = round(x + dx), round(y + dy)
         c_area = float(wbin[max(sy_, 0) : max(sy_, 0) + bh, max(sx, 0) : max(sx, 0) + bw].sum())
@@ -145,7 +228,9 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
         m2[:, 2] += np.array([dx, dy])
         cb = cv2.warpAffine(wbin, m2, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
         aligned = cv2.warpAffine(warped, m2, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        edge = _edge_distance(_window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh))
+        rwin, cwin = _window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh)
+        edge = _edge_distance(rwin, cwin)
+        extra, missing = _pieces(rwin, cwin)
         ink = _ink(
             rbin[y : y + bh + 6, x : x + bw + 6], np.pad(cb, 3)[y : y + bh + 6, x : x + bw + 6]
         )
@@ -157,9 +242,14 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
                 "ncc": ncc,
                 "ncc0": ncc0,
                 "ink": ink,
+                "extra": extra,
+                "missing": missing,
                 "dx": dx,
                 "dy": dy,
                 "angle": ang,
+                "rot_drop": rot_drop,
+                "xscale": xs,
+                "ncc_x": ncc_x,
                 "r_area": r_area,
                 "c_area": c_area,
                 "r_w": float(bw),

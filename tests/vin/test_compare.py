@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from pipeline.vin.compare import Thresholds, _detrend, decide
-from pipeline.vin.glyphs import _subpixel
+from pipeline.vin.glyphs import _local_contrast, _pieces, _subpixel, rotation_drop, width_search
 
 
 def _raw(n: int = 17, **over: dict[int, float]) -> list[dict[str, float]]:
@@ -14,8 +15,9 @@ def _raw(n: int = 17, **over: dict[int, float]) -> list[dict[str, float]]:
     rows = []
     for i in range(n):
         g = {
-            "edge": 0.03, "ncc": 0.98, "ncc0": 0.98, "ink": 0.05,
-            "dx": 0.0, "dy": 0.0, "angle": 0.0, "r_area": 400.0, "c_area": 400.0,
+            "edge": 0.03, "ncc": 0.98, "ncc0": 0.98, "ink": 0.05, "extra": 0.1,
+            "missing": 0.1, "dx": 0.0, "dy": 0.0, "angle": 0.0, "rot_drop": 0.05,
+            "xscale": 0.0, "ncc_x": 0.98, "r_area": 400.0, "c_area": 400.0,
             "r_w": 30.0, "c_w": 30.0, "r_h": 48.0, "c_h": 48.0, "x": 20.0 + 40.0 * i,
         }  # fmt: skip
         for name, values in over.items():
@@ -53,8 +55,9 @@ def test_a_shifted_glyph_is_suspect_for_its_shift() -> None:
 
 def test_moderate_evidence_on_two_measurements_adds_up() -> None:
     t = Thresholds()
-    one = decide(_raw(edge={3: 0.03 + 1.9 * t.edge}), t)
-    two = decide(_raw(edge={3: 0.03 + 1.9 * t.edge}, ncc={3: 0.98 - 1.9 * t.shape}), t)
+    v = 0.5 + 0.8 * t.glyph_limit  # in scales: 0.8 of the limit above the free half scale
+    one = decide(_raw(edge={3: 0.03 + v * t.edge}), t)
+    two = decide(_raw(edge={3: 0.03 + v * t.edge}, ncc={3: 0.98 - v * t.shape}), t)
     assert one.verdict == "match"
     assert two.verdict == "mismatch" and two.suspects == (3,)
 
@@ -64,3 +67,78 @@ def test_every_glyph_different_is_a_clone() -> None:
     c = decide(_raw(ncc={i: 0.85 for i in every}, edge={i: 0.25 for i in every}), Thresholds())
     assert c.verdict == "mismatch" and len(c.suspects) == 17
     assert "another die set" in c.note
+
+
+def _glyph(ch: str, stretch: float = 1.0, thick: int = 4) -> np.ndarray:
+    """A 48-px Hershey glyph as a float stroke map on a 70 x 70 canvas (optionally narrower)."""
+    img = np.zeros((70, 70), np.uint8)
+    cv2.putText(img, ch, (17, 59), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255, thick, cv2.LINE_AA)
+    out: np.ndarray = img.astype(np.float32) / 255.0
+    if stretch != 1.0:
+        m = np.array([[stretch, 0.0, (1 - stretch) * 35], [0.0, 1.0, 0.0]], np.float32)
+        out = cv2.warpAffine(out, m, (70, 70), flags=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(out, (0, 0), 1.0)
+
+
+def test_width_search_measures_a_narrower_die() -> None:
+    ref = _glyph("H")
+    tmpl = ref[6:64, 6:64]
+    for k in (0.85, 1.0, 1.2):
+        got, _ = width_search(tmpl, _glyph("H", stretch=k), 0.0)
+        assert got == pytest.approx(np.log(k), abs=0.04)
+
+
+def test_pieces_see_an_added_bar_but_not_a_heavier_stroke() -> None:
+    three, eight = _glyph("3"), _glyph("8")
+    heavier = _glyph("3", thick=5)
+    added, _ = _pieces(three, np.maximum(three, eight))
+    weight, _ = _pieces(three, heavier)
+    assert added > 0.3 and weight < 0.1
+    _, gone = _pieces(np.maximum(three, eight), three)
+    assert gone > 0.3
+
+
+def test_rotation_drop_is_small_for_a_ring_and_large_for_an_L() -> None:
+    ring = np.zeros((60, 50), np.float32)
+    cv2.ellipse(ring, (25, 30), (16, 22), 0, 0, 360, 1.0, 4)
+    assert rotation_drop(cv2.GaussianBlur(ring, (0, 0), 1.0)) < rotation_drop(_glyph("L")) / 2
+
+
+def test_local_contrast_evens_out_a_faded_half() -> None:
+    g = _glyph("M")
+    faded = g.copy()
+    faded[:, 35:] *= 0.6
+    out = _local_contrast(faded)
+    assert out[:, :35].max() == pytest.approx(out[:, 35:].max(), abs=0.1)
+    assert _local_contrast(np.full((40, 40), 0.1, np.float32)).max() < 0.2  # texture stays low
+
+
+def test_detrend_takes_out_a_bend_but_keeps_an_outlier() -> None:
+    x = np.arange(17) * 40.0
+    v = 2e-6 * (x - 300.0) ** 2 - 0.1  # perspective left by the band fit: a gentle bend
+    v[9] += 1.0
+    res = _detrend(v, x)
+    assert abs(res[9]) > 0.9
+    assert np.abs(np.delete(res, 9)).max() < 0.02
+
+
+def test_a_narrower_glyph_is_suspect_for_its_width() -> None:
+    c = decide(_raw(xscale={5: np.log(0.8)}), Thresholds())
+    assert c.verdict == "mismatch" and c.suspects == (5,)
+    assert c.glyphs[5].why == "width"
+
+
+def test_an_added_stroke_piece_is_suspect() -> None:
+    t = Thresholds()
+    c = decide(_raw(extra={4: 0.1 + 3.5 * t.extra}), t)
+    assert c.verdict == "mismatch" and c.suspects == (4,)
+    assert c.glyphs[4].why == "extra"
+
+
+def test_a_turn_counts_only_when_it_gains_what_the_glyph_would() -> None:
+    # Turned 6 degrees: a glyph that loses 0.08 of its correlation when turned by 6 degrees
+    # should gain about that much; a gain of 0.012 is noise (a blurred 0 or a D).
+    noise = decide(_raw(angle={3: 6.0}, ncc0={3: 0.968}, rot_drop={3: 0.08}), Thresholds())
+    real = decide(_raw(angle={3: 6.0}, ncc0={3: 0.90}, rot_drop={3: 0.08}), Thresholds())
+    assert noise.verdict == "match" and noise.glyphs[3].tilt == 0.0
+    assert real.verdict == "mismatch" and real.suspects == (3,) and real.glyphs[3].why == "tilt"
