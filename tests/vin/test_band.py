@@ -1,0 +1,64 @@
+"""Band finding: a band whose edge cluster gives the wrong angle is refitted on its glyphs.
+
+``data/band_angle_*.jpg`` is genuine pair 50 of ``evalgen.pairs(800, "ABCD", 303)`` (style C,
+a tuning seed): the candidate's edge cluster came out 2.7° off the glyph row, its 17th glyph
+was clipped and the pair was flagged (``17:shape``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.vin import band as band_mod
+from pipeline.vin.band import GLYPH_H, Band, rectify
+from pipeline.vin.compare import compare_bands
+from pipeline.vin.evalgen import make_pair
+from pipeline.vin.rubbing import decode
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _row_slope_deg(band: Band) -> float:
+    b = np.array(band.boxes, np.float64)
+    cx, cy = b[:, 0] + b[:, 2] / 2, b[:, 1] + b[:, 3] / 2
+    return float(np.degrees(np.arctan(np.polyfit(cx, cy, 1)[0])))
+
+
+def test_a_band_found_at_the_wrong_angle_is_levelled_and_the_pair_matches() -> None:
+    ref_img = decode((DATA / "band_angle_ref.jpg").read_bytes())
+    cand_img = decode((DATA / "band_angle_cand.jpg").read_bytes())
+    assert ref_img is not None and cand_img is not None
+    ref, cand = rectify(ref_img), rectify(cand_img)
+    assert ref is not None and cand is not None
+    assert cand.complete
+    assert abs(_row_slope_deg(cand)) < 1.0  # 2.7° before the refit
+    result = compare_bands(ref, cand)
+    assert result.verdict == "match", result.note
+
+
+@pytest.mark.parametrize("error", [-3.0, 3.5])
+def test_refit_recovers_from_an_injected_angle_error(
+    error: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real edge-cluster rectangle, turned by ``error`` degrees (what a film edge or a
+    fold joining the cluster does): the glyph row comes out level with all 17 glyphs."""
+    pair = make_pair("genuine", "B", np.random.default_rng(7))
+    photo = decode(pair.candidate)
+    assert photo is not None
+    found = band_mod.find_band
+
+    def off(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+        rect = found(gray)
+        return None if rect is None else (rect[0], rect[1], rect[2] + error)
+
+    monkeypatch.setattr(band_mod, "find_band", off)
+    band = rectify(photo)
+    assert band is not None and band.complete
+    assert abs(_row_slope_deg(band)) < 1.0
+    # Both end glyphs whole: neither box touches the crop's top or bottom.
+    for _x, y, _w, h in (band.boxes[0], band.boxes[-1]):
+        assert y > 0 and y + h < band.strokes.shape[0]
+        assert abs(h - GLYPH_H) < 0.3 * GLYPH_H
