@@ -2,8 +2,10 @@
 
 The candidate is mapped onto the reference by :func:`pipeline.vin.align.fit_layout`, blur is
 equalised, both stroke maps are divided by their local peak (a smudge or uneven pressure
-fades part of a glyph in one rubbing only), and every reference glyph is searched for in the
-candidate over small shifts (to a fraction of a pixel), rotations and horizontal stretches.
+fades part of a glyph in one rubbing only), a thin straight scratch or fold cut across the
+glyph row in one map only is filled (:func:`repair_cuts`), and every reference glyph is
+searched for in the candidate over small shifts (to a fraction of a pixel), rotations and
+horizontal stretches.
 What is measured per glyph: best correlation (``ncc``, ``ncc0`` at angle 0, ``ncc_x`` at the
 best stretch), offset (``dx``, ``dy``), ``angle`` and how much turning the glyph costs it
 against itself (``rot_drop``), horizontal stretch (``xscale``, log), outline distance
@@ -29,6 +31,8 @@ PIECE_DILATE = 3  # px (3 = one pixel each way)
 PIECE_SIGMA = 2.0  # px: about a stroke width
 XSCALES = (0.75, 0.87, 1.0, 1.15, 1.33)  # horizontal stretches tried (about equal log steps)
 ANGLES = (-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0)
+CUT = 0.12  # mean cut depth along a line over the glyph row, beyond the other rubbing's (0 = off)
+CUT_SLOPES = np.linspace(-0.8, 0.8, 33)  # dx/dy of the scratch and fold lines looked for
 
 
 def _rotated(img: np.ndarray, angle: float) -> np.ndarray:
@@ -142,6 +146,77 @@ def _local_contrast(strokes: np.ndarray) -> np.ndarray:
     return np.clip(strokes / np.maximum(peak, LOCAL_FLOOR), 0, 1).astype(np.float32)
 
 
+def _cut_profiles(s: np.ndarray, top: int, bot: int) -> tuple[np.ndarray, np.ndarray]:
+    """How deeply a thin straight line cuts the strokes, per slope and column, and the fill.
+
+    A scratch or fold line through a glyph in one photo leaves a cut one or two pixels wide
+    through every stroke it crosses; a glyph's own gaps are wider. ``cut`` is how far a pixel
+    lies below both its neighbours 2-3 px to each side; its mean along each straight line
+    (slope ``CUT_SLOPES``) over the glyph row rows is the line's depth.
+    """
+
+    def shifted(a: np.ndarray, d: int) -> np.ndarray:
+        out = np.zeros_like(a)
+        if d > 0:
+            out[:, d:] = a[:, :-d]
+        else:
+            out[:, :d] = a[:, -d:]
+        return out
+
+    fill = np.minimum(
+        np.maximum(shifted(s, 2), shifted(s, 3)), np.maximum(shifted(s, -2), shifted(s, -3))
+    )
+    cut = np.clip(fill - s, 0, None)
+    h, w = s.shape
+    yc = (top + bot) / 2
+    prof = np.empty((len(CUT_SLOPES), w), np.float32)
+    for i, k in enumerate(CUT_SLOPES):
+        m = np.array([[1.0, -k, k * yc], [0.0, 1.0, 0.0]], np.float32)
+        sheared = cv2.warpAffine(cut, m, (w, h), flags=cv2.INTER_LINEAR)
+        p = sheared[top:bot].mean(axis=0)
+        prof[i] = np.maximum(p, np.maximum(np.roll(p, 1), np.roll(p, -1)))
+    return prof, fill
+
+
+def repair_cuts(
+    a: np.ndarray, b: np.ndarray, boxes: Sequence[tuple[int, int, int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill straight scratch or fold cuts that cross the glyph row in one stroke map only.
+
+    Damage through a glyph in one photo otherwise reads as a changed shape or weight. A line
+    is repaired where its depth exceeds the other map's along the same line by ``CUT``
+    (a glyph's own narrow gaps are in both rubbings); the cut pixels within a pixel of the
+    line are raised to their neighbours' level. Tampering adds or moves strokes; it does not
+    cut a thin straight line through the whole glyph row.
+    """
+    if CUT <= 0 or not boxes:
+        return a, b
+    top = min(y for _, y, _, _ in boxes)
+    bot = max(y + h for _, y, _, h in boxes)
+    if bot - top < 8:
+        return a, b
+    pa, fa = _cut_profiles(a, top, bot)
+    pb, fb = _cut_profiles(b, top, bot)
+    out = []
+    h, w = a.shape
+    yc = (top + bot) / 2
+    ys = np.arange(h)
+    for s, fill, mine, other in ((a, fa, pa, pb), (b, fb, pb, pa)):
+        d = mine - other
+        hit = (d > CUT) & (d >= np.roll(d, 1, axis=1)) & (d >= np.roll(d, -1, axis=1))
+        if not hit.any():
+            out.append(s)
+            continue
+        mask = np.zeros((h, w), bool)
+        for i, x in zip(*np.nonzero(hit), strict=True):
+            xs = np.round(x + CUT_SLOPES[i] * (ys - yc)).astype(int)
+            for dx in (-1, 0, 1):
+                ok = (xs + dx >= 0) & (xs + dx < w)
+                mask[ys[ok], xs[ok] + dx] = True
+        out.append(np.where(mask, np.maximum(s, fill), s).astype(np.float32))
+    return out[0], out[1]
+
+
 def _window(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
     """A fixed-size window (0.9 x 1.2 glyph heights) centred on a box, as 32 x 48 pixels."""
     cx, cy = x + w / 2, y + h / 2
@@ -204,6 +279,7 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
     ref_s, warped = match_blur(ref.strokes, warped)
     if LOCAL > 0:
         ref_s, warped = _local_contrast(ref_s), _local_contrast(warped)
+    ref_s, warped = repair_cuts(ref_s, warped, ref.boxes)
     rs = cv2.GaussianBlur(ref_s, (0, 0), SMOOTH)
     cs = cv2.GaussianBlur(warped, (0, 0), SMOOTH)
     margin = int(0.25 * GLYPH_H)
