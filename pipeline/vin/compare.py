@@ -16,8 +16,9 @@ percentile of genuine glyphs). A reviewer can read them:
   (an added bar: 3→8, 1→7, C→G; another die's terminals and curves);
 
 A glyph's evidence is the root sum of squares of what exceeds half a scale; a glyph whose
-evidence exceeds ``glyph_limit`` is suspect. High median shape and outline distance over the
-whole band means another die set for every glyph (a clone).
+evidence exceeds ``glyph_limit`` is suspect. The ``shift`` and ``extra`` scales tighten in a
+band whose glyphs agree closely (:func:`band_scale`). High median shape and outline distance
+over the whole band means another die set for every glyph (a clone).
 """
 
 from __future__ import annotations
@@ -55,11 +56,15 @@ class Thresholds:
     edge: float = 0.154  # outline distance above the band's median
     shape: float = 0.064  # 1 - NCC above the band's median
     shift: float = 0.019  # glyph heights from where the layout puts it
+    shift_band: float = 3.5  # in a quiet band: this many times its median shift (0 = off)...
+    shift_floor: float = 0.8  # ...but not below this share of ``shift`` (see ``band_scale``)
     tilt: float = 1.2  # degrees against the others, when rotating helps (genuine: ~always 0)
     tilt_gain: float = 0.01  # NCC gained by rotating, below which a tilt is noise
     weight: float = 0.24  # |log stroke-area ratio| against the band's median ratio
     width: float = 0.07  # |log horizontal stretch| against the band's median stretch
     extra: float = 0.204  # peak of the candidate's unexplained stroke piece, above the median
+    extra_band: float = 5.0  # in a quiet band: this many times its median |extra| (0 = off)...
+    extra_floor: float = 0.7  # ...but not below this share of ``extra``
     missing: float = 0.215  # peak of the reference's unexplained stroke piece, above the median
     glyph_limit: float = 2.5  # combined evidence above which a glyph is suspect
     clone_shape: float = 0.052  # band median of 1 - NCC: every glyph from another die
@@ -149,12 +154,29 @@ def _features(raw: list[dict[str, float]], t: Thresholds) -> dict[str, np.ndarra
 NAMES = ("edge", "shape", "shift", "tilt", "weight", "width", "extra", "missing")
 
 
+def band_scale(values: np.ndarray, scale: float, band: float, floor: float) -> float:
+    """A measurement's scale for this band: tighter where the other glyphs agree closely.
+
+    Genuine noise comes from the blur and damage of the photo pair, so it varies from band to
+    band, while a re-punched glyph is off by about as much wherever it is. ``band`` times the
+    band's median deviation (of a measurement already taken against the band's median),
+    never looser than the global ``scale`` and never tighter than ``floor`` of it; ``band`` 0
+    keeps the global scale.
+    """
+    if band <= 0:
+        return scale
+    own = band * float(np.median(np.abs(values)))
+    return scale * float(np.clip(own / scale, floor, 1.0))
+
+
 def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.ndarray]:
     """Each glyph's combined evidence (in units of ``glyph_limit``) and its main component.
 
     Half a scale is free: genuine glyphs often sit there on one measurement, rarely on two.
     """
-    scales = (t.edge, t.shape, t.shift, t.tilt, t.weight, t.width, t.extra, t.missing)
+    shift = band_scale(f["shift"], t.shift, t.shift_band, t.shift_floor)
+    extra = band_scale(f["extra"], t.extra, t.extra_band, t.extra_floor)
+    scales = (t.edge, t.shape, shift, t.tilt, t.weight, t.width, extra, t.missing)
     parts = np.vstack([np.maximum(f[n] / s - 0.5, 0.0) for n, s in zip(NAMES, scales, strict=True)])
     return np.sqrt((parts**2).sum(axis=0)) / t.glyph_limit, parts.argmax(axis=0)
 

@@ -142,3 +142,18 @@ def test_a_turn_counts_only_when_it_gains_what_the_glyph_would() -> None:
     real = decide(_raw(angle={3: 6.0}, ncc0={3: 0.90}, rot_drop={3: 0.08}), Thresholds())
     assert noise.verdict == "match" and noise.glyphs[3].tilt == 0.0
     assert real.verdict == "mismatch" and real.suspects == (3,) and real.glyphs[3].why == "tilt"
+
+
+def test_shift_scale_is_tighter_in_a_quiet_band_only() -> None:
+    """A re-punch 0.05 glyph heights off stands out where the other glyphs sit still.
+
+    The same offset in a band whose glyphs all wobble by 0.006 glyph heights (blur, damage)
+    is noise there, and the global scale applies.
+    """
+    off = {5: 0.05 * 48.0}
+    quiet = decide(_raw(dx=off), Thresholds())
+    assert quiet.suspects == (5,) and "6:shift" in quiet.note
+    assert decide(_raw(dx=off), Thresholds(shift_band=0.0)).verdict == "match"  # the old rule
+    wobble = {i: (0.006 if i % 2 else -0.006) * 48.0 for i in range(17)}
+    noisy = decide(_raw(dx=off, dy=wobble), Thresholds())
+    assert noisy.verdict == "match"
