@@ -200,25 +200,32 @@ class LoadedItem:
     error: EvidenceError | None = None
     sha256: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
-    # Pixel limit of a photo whose decoding was deferred (load_package(decode=False)).
+    # Pixel limit of a photo whose decoding is deferred (load_package(decode=False)).
     deferred_max_pixels: int | None = None
 
     def pixels_ready(self) -> bool:
-        """Decode a deferred photo now (a decode error becomes ``error``); True if usable."""
-        if self.deferred_max_pixels is not None and self.data is not None and self.error is None:
-            limit, self.deferred_max_pixels = self.deferred_max_pixels, None
+        """Decode a deferred photo if it is not decoded now (a decode error becomes
+        ``error``); True if the item is usable."""
+        if (
+            self.image is None
+            and self.deferred_max_pixels is not None
+            and self.data is not None
+            and self.error is None
+        ):
             try:
-                self.image = decode_image(self.data, max_pixels=limit, name=self.item.file)
+                self.image = decode_image(
+                    self.data, max_pixels=self.deferred_max_pixels, name=self.item.file
+                )
             except EvidenceError as exc:
                 self.error = exc
         return self.error is None
 
-    def release_pixels(self, max_pixels: int) -> None:
-        """Drop decoded pixels (the bytes and ``cache`` stay); ``pixels_ready`` decodes again."""
-        if self.image is not None:
+    def release_pixels(self) -> None:
+        """Drop a deferred photo's pixels (bytes and ``cache`` stay; ``pixels_ready`` decodes
+        again); eagerly decoded items keep theirs."""
+        if self.deferred_max_pixels is not None:
             self.image = None
-            self.deferred_max_pixels = max_pixels
-        self.__dict__.pop("gray", None)
+            self.__dict__.pop("gray", None)
 
     @property
     def ok(self) -> bool:

@@ -38,9 +38,7 @@ def run_checks(
     )
     findings: list[Finding] = []
     wanted = set(only) if only else None
-    max_pixels = services.settings.limits.max_pixels
     for loaded in package.items:
-        deferred = loaded.deferred_max_pixels is not None
         loaded.pixels_ready()  # a deferred photo is decoded here, just before its checks
         findings.extend(_decode_findings(loaded, wanted))
         for name in services.photo_types.checks_for(loaded.item.code):
@@ -49,8 +47,7 @@ def run_checks(
             check = services.check_for(name, loaded.item.code)
             if check.scope == "item" and check.applies_to(loaded):
                 findings.extend(_run_one(check, ctx, loaded))
-        if deferred:  # and dropped after them (what the checks cached stays)
-            loaded.release_pixels(max_pixels)
+        loaded.release_pixels()  # and dropped after them (what the checks cached stays)
     for name in services.photo_types.inspection_checks:
         if wanted is None or name in wanted:
             findings.extend(_run_one(services.checks[name], ctx, None))

@@ -22,7 +22,7 @@ from pipeline.checks.base import (
 from pipeline.package import LoadedItem
 from pipeline.vin import rules
 from pipeline.vin.band import Band, rectify
-from pipeline.vin.reading import VinRead, read_band, read_vin
+from pipeline.vin.reading import UNREADABLE, VinRead, read_band, read_vin
 
 RUBBING_CODE = "J"
 
@@ -47,9 +47,9 @@ def vin_read_of(ctx: CheckContext, item: LoadedItem, min_confidence: float) -> V
     cached = item.cache.get("vin_read")
     if isinstance(cached, VinRead):
         return cached
+    result = UNREADABLE
     if not item.pixels_ready() or item.image is None:
-        return VinRead(None, 0.0, "")
-    result = VinRead(None, 0.0, "")
+        return result
     if item.item.code == RUBBING_CODE:
         band = band_of(item)
         if band is not None and band.boxes:
