@@ -104,38 +104,23 @@ class PhotoReuse(Check):
         detail: dict[str, Any] = {"phash": f"{value:016x}"}
         hard = [x for x in matches if x.exact or x.distance <= p.fail_distance]
         if hard:
-            best = hard[0]
-            return failed(
-                "photo_reused",
-                inspection_id=best.inspection_id,
-                file=best.file,
-                distance=best.distance,
-                exact=best.exact,
-                matches=[x.to_json() for x in hard[:5]],
-                **detail,
-            )
+            return failed("photo_reused", **_about(hard), exact=hard[0].exact, **detail)
         if mirrored:
-            best = mirrored[0]
-            return failed(
-                "photo_reused",
-                inspection_id=best.inspection_id,
-                file=best.file,
-                distance=best.distance,
-                mirrored=True,
-                matches=[x.to_json() for x in mirrored[:5]],
-                **detail,
-            )
+            return failed("photo_reused", **_about(mirrored), mirrored=True, **detail)
         if matches:
-            best = matches[0]
-            return review(
-                "photo_similar",
-                inspection_id=best.inspection_id,
-                file=best.file,
-                distance=best.distance,
-                matches=[x.to_json() for x in matches[:5]],
-                **detail,
-            )
+            return review("photo_similar", **_about(matches), **detail)
         return passed(**detail)
 
 
 __all__ = ["HashBank", "PhotoReuse", "photo_hash"]
+
+
+def _about(found: list[Match]) -> dict[str, Any]:
+    """The detail naming the closest match (and up to five) for a reuse finding."""
+    best = found[0]
+    return {
+        "inspection_id": best.inspection_id,
+        "file": best.file,
+        "distance": best.distance,
+        "matches": [x.to_json() for x in found[:5]],
+    }
