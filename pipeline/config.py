@@ -84,6 +84,10 @@ class OcrSettings(_Section):
 
     enabled: bool = True
     threads: int = Field(default=1, ge=1, le=64)
+    # Run exactly folded copies of the PP-OCR models (pipeline.ocr_models): same outputs,
+    # ~30-40 % less CPU. They are cached in ``model_cache`` ("" = $XDG_CACHE_HOME/inspectpipe).
+    fold_models: bool = True
+    model_cache: str = ""
 
 
 class ConsoleSettings(_Section):

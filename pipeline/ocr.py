@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import cv2
@@ -65,7 +66,9 @@ class LineOcr(OcrEngine, Protocol):
 class RapidOcrEngine:
     """RapidOCR with its bundled PP-OCRv4 models."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(
+        self, threads: int = 1, *, fold_models: bool = True, cache_dir: Path | None = None
+    ) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
             from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
@@ -73,9 +76,15 @@ class RapidOcrEngine:
             raise ConfigError(
                 "OCR needs rapidocr_onnxruntime: pip install rapidocr_onnxruntime"
             ) from exc
+        paths = _model_paths(fold_models, cache_dir)
         self._engine: Any = RapidOCR(
-            intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False
+            intra_op_num_threads=threads,
+            inter_op_num_threads=1,
+            print_verbose=False,
+            det_model_path=str(paths["Det"]),
+            rec_model_path=str(paths["Rec"]),
         )
+        self.model_paths = paths
         self._det_pre: Any = DetPreProcess
         self._lock = threading.Lock()
 
@@ -137,6 +146,25 @@ class RapidOcrEngine:
             OcrLine(str(res[0]), float(res[1]), tuple(box))
             for box, res in zip(boxes, results, strict=True)
         ]
+
+
+# Probe shapes for checking a folded model against its original (batch, channels, h, w).
+_PROBES = {"Det": (1, 3, 96, 128), "Rec": (1, 3, 48, 160)}
+
+
+def _model_paths(fold_models: bool, cache_dir: Path | None) -> dict[str, Path]:
+    """The wheel's detection and recognition models, folded (see pipeline.ocr_models)."""
+    from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+    from rapidocr_onnxruntime.utils import read_yaml, update_model_path
+
+    config = update_model_path(read_yaml(DEFAULT_CFG_PATH))
+    paths = {part: Path(config[part]["model_path"]) for part in _PROBES}
+    if not fold_models:
+        return paths
+    from pipeline.ocr_models import default_cache_dir, folded_model
+
+    where = cache_dir or default_cache_dir()
+    return {part: folded_model(path, where, _PROBES[part]) for part, path in paths.items()}
 
 
 def _crop(image: np.ndarray, pts: np.ndarray) -> np.ndarray:

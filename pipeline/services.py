@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.checks import load_all
@@ -112,7 +113,11 @@ class Services:
         if self._ocr is None:
             from pipeline.ocr import RapidOcrEngine
 
-            self._ocr = RapidOcrEngine(threads=self.settings.ocr.threads)
+            ocr = self.settings.ocr
+            cache = Path(self.settings.expand(ocr.model_cache)) if ocr.model_cache else None
+            self._ocr = RapidOcrEngine(
+                threads=ocr.threads, fold_models=ocr.fold_models, cache_dir=cache
+            )
         return self._ocr
 
     def warm_up(self) -> None:
