@@ -33,7 +33,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Bump when the rewrite changes, so cached files of an older rewrite are not reused.
-REWRITE_VERSION = 1
+REWRITE_VERSION = 2
 # Largest difference accepted between the original's and the folded model's outputs on the
 # probe input (both are probabilities in [0, 1]; float32 re-association gives ~1e-6).
 TOLERANCE = 1e-4
@@ -46,11 +46,12 @@ class FoldReport:
     conv_affine: int  # Conv -> Mul -> Add folded into the Conv
     hardswish: int  # four-node hard-swish replaced by HardSigmoid + Mul
     affine_conv: int  # Mul -> Add folded into the following unpadded Conv
+    affine_pointwise: int  # other Mul -> Add after a Conv made a per-channel 1x1 Conv
 
     @property
     def total(self) -> int:
         """Rewrites of all kinds."""
-        return self.conv_affine + self.hardswish + self.affine_conv
+        return self.conv_affine + self.hardswish + self.affine_conv + self.affine_pointwise
 
 
 class _Graph:
@@ -140,6 +141,9 @@ class _Graph:
         constants = [n for n in self.graph.node if n.op_type == "Constant" and n.output[0] in used]
         del self.graph.node[:]
         self.graph.node.extend(constants + self.nodes)
+        stale = [init for init in self.graph.initializer if init.name not in used]
+        for init in stale:
+            self.graph.initializer.remove(init)
         for name, value in self.new_initializers.items():
             if name in used:
                 self.graph.initializer.append(numpy_helper.from_array(value, name))
@@ -151,8 +155,9 @@ def fold(model: Any) -> FoldReport:
     conv_affine = _fold_conv_affine(g)
     hardswish = _fuse_hardswish(g)
     affine_conv = _fold_affine_conv(g)
+    affine_pointwise = _affine_as_conv(g)
     g.write_back()
-    return FoldReport(conv_affine, hardswish, affine_conv)
+    return FoldReport(conv_affine, hardswish, affine_conv, affine_pointwise)
 
 
 def _fold_conv_affine(g: _Graph) -> int:
@@ -229,6 +234,47 @@ def _fold_affine_conv(g: _Graph) -> int:
     return count
 
 
+def _affine_as_conv(g: _Graph) -> int:
+    """``Mul(a) -> Add(b)`` on a convolution's output that could not be folded (it feeds a
+    padded convolution) becomes a depthwise 1x1 ``Conv``: onnxruntime keeps that in its
+    blocked (NCHWc) layout, where the two elementwise nodes made it reorder twice."""
+    from onnx import helper
+
+    count = 0
+    producers = {out: n for n in g.nodes for out in n.output}
+    for node in list(g.nodes):
+        if node.op_type == "Conv":
+            conv = node
+        elif node.op_type == "Mul" and node.input[0] in producers:
+            # x * HardSigmoid(x) after a convolution: the same channels.
+            conv = producers[node.input[0]]
+        else:
+            continue
+        weights = g.conv_weights(conv) if conv.op_type == "Conv" else None
+        found = g.affine_after(node.output[0])
+        if weights is None or found is None:
+            continue
+        a, b, mul, add = found
+        channels = weights[0].shape[0]
+        stem = f"{node.output[0]}.affine"
+        g.new_initializers[f"{stem}.w"] = np.full((channels, 1, 1, 1), a, np.float32)
+        g.new_initializers[f"{stem}.b"] = np.full(channels, b, np.float32)
+        pointwise = helper.make_node(
+            "Conv",
+            [node.output[0], f"{stem}.w", f"{stem}.b"],
+            [add.output[0]],
+            group=channels,
+            kernel_shape=[1, 1],
+            name=f"{stem}.conv",
+        )
+        at = g.nodes.index(mul)
+        g.nodes.remove(mul)
+        g.nodes.remove(add)
+        g.nodes.insert(at, pointwise)
+        count += 1
+    return count
+
+
 def _probe(model_bytes: bytes, shape: tuple[int, ...]) -> np.ndarray:
     import onnxruntime as ort
 
@@ -269,14 +315,7 @@ def folded_model(source: Path, cache_dir: Path, probe_shape: tuple[int, ...]) ->
     with os.fdopen(fd, "wb") as fh:
         fh.write(folded)
     os.replace(tmp, target)
-    log.info(
-        "%s: folded %d conv affines, %d hard-swishes, %d affines into 1x1 convs (max diff %.2g)",
-        source.name,
-        report.conv_affine,
-        report.hardswish,
-        report.affine_conv,
-        diff,
-    )
+    log.info("%s: %s (max diff %.2g)", source.name, report, diff)
     return target
 
 

@@ -23,62 +23,81 @@ def _run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     return np.asarray(session.run(None, {"x": x})[0])
 
 
-def _const(name: str, value: float) -> onnx.NodeProto:
-    return helper.make_node(
-        "Constant", [], [name], value=numpy_helper.from_array(np.array([value], np.float32))
-    )
+class _Toy:
+    """Builds a graph in PP-LCNetV3's shapes: convolutions followed by scalar affines and
+    Paddle's four-node hard-swish, with arbitrary weights and scalars."""
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(3)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.last = "x"
+        self.channels = 3
+
+    def _name(self, stem: str) -> str:
+        return f"{stem}{len(self.nodes)}"
+
+    def _scalar(self, value: float, shape: tuple[int, ...] = (1,)) -> str:
+        name = self._name("k")
+        array = np.full(shape, value, np.float32)
+        self.nodes.append(
+            helper.make_node("Constant", [], [name], value=numpy_helper.from_array(array))
+        )
+        return name
+
+    def _node(self, op: str, inputs: list[str], **attrs: object) -> str:
+        out = self._name(op.lower())
+        self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        self.last = out
+        return out
+
+    def conv(self, out_channels: int, k: int) -> _Toy:
+        w, b = self._name("w"), self._name("b")
+        shape = (out_channels, self.channels, k, k)
+        self.inits.append(numpy_helper.from_array(self.rng.normal(size=shape).astype("f4"), w))
+        self.inits.append(
+            numpy_helper.from_array(self.rng.normal(size=out_channels).astype("f4"), b)
+        )
+        pad = k // 2
+        self._node("Conv", [self.last, w, b], pads=[pad] * 4)
+        self.channels = out_channels
+        return self
+
+    def affine(self) -> _Toy:
+        a, b = self.rng.uniform(0.2, 2.0), self.rng.uniform(-0.5, 0.5)
+        self._node("Mul", [self._scalar(a), self.last])  # constant first, as Paddle writes it
+        self._node("Add", [self.last, self._scalar(b)])
+        return self
+
+    def hardswish(self) -> _Toy:
+        x = self.last
+        plus = self._node("Add", [x, self._scalar(3.0)])
+        clip = self._node("Clip", [plus, self._scalar(0.0, ()), self._scalar(6.0, ())])
+        self._node("Mul", [x, clip])
+        self._node("Div", [self.last, self._scalar(6.0)])
+        return self
+
+    def relu(self) -> _Toy:
+        self._node("Relu", [self.last])
+        return self
+
+    def model(self) -> onnx.ModelProto:
+        self.nodes.append(helper.make_node("Identity", [self.last], ["y"]))
+        graph = helper.make_graph(
+            self.nodes,
+            "toy",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 9, 11])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, self.channels, 9, 11])],
+            self.inits,
+        )
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
 
 
 def _toy_model() -> onnx.ModelProto:
-    """Conv -> affine -> hard-swish (Paddle's four nodes) -> affine -> 1x1 Conv -> affine ->
-    3x3 padded Conv: the patterns of PP-LCNetV3, with arbitrary scalars."""
-    rng = np.random.default_rng(3)
-    inits = [
-        numpy_helper.from_array(rng.normal(size=(4, 3, 3, 3)).astype(np.float32), "w1"),
-        numpy_helper.from_array(rng.normal(size=4).astype(np.float32), "b1"),
-        numpy_helper.from_array(rng.normal(size=(5, 4, 1, 1)).astype(np.float32), "w2"),
-        numpy_helper.from_array(rng.normal(size=(2, 5, 3, 3)).astype(np.float32), "w3"),
-    ]
-    nodes = [
-        _const("a1", 1.7),
-        _const("b1s", 0.4),
-        _const("three", 3.0),
-        _const("six", 6.0),
-        helper.make_node(
-            "Constant", [], ["lo"], value=numpy_helper.from_array(np.array(0, np.float32))
-        ),
-        helper.make_node(
-            "Constant", [], ["hi"], value=numpy_helper.from_array(np.array(6, np.float32))
-        ),
-        _const("a2", 0.3),
-        _const("b2s", -0.2),
-        _const("a3", 0.8),
-        _const("b3s", 0.5),
-        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
-        helper.make_node("Mul", ["a1", "c1"], ["m1"]),  # constant first, as Paddle writes it
-        helper.make_node("Add", ["m1", "b1s"], ["h"]),
-        helper.make_node("Add", ["h", "three"], ["h3"]),
-        helper.make_node("Clip", ["h3", "lo", "hi"], ["hc"]),
-        helper.make_node("Mul", ["h", "hc"], ["hm"]),
-        helper.make_node("Div", ["hm", "six"], ["hs"]),
-        helper.make_node("Mul", ["a2", "hs"], ["m2"]),
-        helper.make_node("Add", ["m2", "b2s"], ["p"]),
-        helper.make_node("Conv", ["p", "w2"], ["c2"]),  # 1x1, no padding: folds
-        helper.make_node("Mul", ["a3", "c2"], ["m3"]),
-        helper.make_node("Add", ["m3", "b3s"], ["q"]),
-        helper.make_node("Relu", ["q"], ["r"]),
-        helper.make_node("Mul", ["a3", "r"], ["m4"]),
-        helper.make_node("Add", ["m4", "b3s"], ["s"]),
-        helper.make_node("Conv", ["s", "w3"], ["y"], pads=[1, 1, 1, 1]),  # padded: kept
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "toy",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 9, 11])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 9, 11])],
-        inits,
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
+    toy = _Toy().conv(4, 3).affine().hardswish().affine()  # folds into the 1x1 conv next
+    toy.conv(5, 1).affine().hardswish().affine()  # feeds a padded conv: a pointwise conv
+    toy.conv(6, 3).relu().affine()  # after a Relu, before a padded conv: kept
+    return toy.conv(2, 3).model()
 
 
 def test_fold_keeps_the_arithmetic_and_leaves_padded_convolutions_alone() -> None:
@@ -87,12 +106,28 @@ def test_fold_keeps_the_arithmetic_and_leaves_padded_convolutions_alone() -> Non
     before = _run(model, x)
     report = ocr_models.fold(model)
     onnx.checker.check_model(model)
-    # c1 and c2 each absorb the affine behind them; the hard-swish becomes two nodes; the
-    # affine before the 1x1 conv folds into it, the one before the padded conv stays.
-    assert (report.conv_affine, report.hardswish, report.affine_conv) == (2, 1, 1)
+    assert report == ocr_models.FoldReport(
+        conv_affine=2, hardswish=2, affine_conv=1, affine_pointwise=1
+    )
     ops = [n.op_type for n in model.graph.node if n.op_type != "Constant"]
-    assert ops == ["Conv", "HardSigmoid", "Mul", "Conv", "Relu", "Mul", "Add", "Conv"]
-    np.testing.assert_allclose(_run(model, x), before, rtol=1e-5, atol=1e-5)
+    assert ops == [
+        "Conv",  # absorbed the affine behind it
+        "HardSigmoid",
+        "Mul",  # x * HardSigmoid(x): the hard-swish
+        "Conv",  # 1x1: absorbed the affines before and behind it
+        "HardSigmoid",
+        "Mul",
+        "Conv",  # the affine before a padded conv, as a depthwise 1x1 conv
+        "Conv",
+        "Relu",
+        "Mul",  # after a Relu, before a padded conv: left as it was
+        "Add",
+        "Conv",
+        "Identity",
+    ]
+    after = _run(model, x)
+    assert after.shape == before.shape
+    assert np.abs(after - before).max() <= 1e-5 * np.abs(before).max()
 
 
 def test_wheel_models_fold_and_read_the_same(tmp_path: Path) -> None:
