@@ -22,7 +22,7 @@ from pipeline.layout import PackageAddress, address_for
 from pipeline.manifest import parse_manifest
 from pipeline.package import FRAME_EXTENSIONS, MANIFEST_NAME, LocalPackage
 from pipeline.records import Manifest
-from pipeline.storage.base import ObjectStore
+from pipeline.storage.base import ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,12 @@ def upload_package(
     names = package_files(folder, manifest, lim.max_file_bytes)
     address = address_for(manifest.station_id, manifest.inspection_id, manifest.attempt)
     report = UploadReport(address, manifest)
+    # One listing instead of one request per file: what an earlier attempt already stored.
+    stored = {info.key: info for info in store.list(address.prefix)}
     for name in names:
         data = source.read(name, max_bytes=lim.max_file_bytes)
         key = address.prefix + name
-        if _already_stored(store, key, data):
+        if _already_stored(stored.get(key), data):
             report.skipped.append(name)
             continue
         store.put(key, data, content_type=content_type_for(name))
@@ -132,10 +134,8 @@ def publish_manifest(
     return True
 
 
-def _already_stored(store: ObjectStore, key: str, data: bytes) -> bool:
-    try:
-        info = store.stat(key)
-    except ObjectNotFound:
+def _already_stored(info: ObjectInfo | None, data: bytes) -> bool:
+    if info is None:
         return False
     return info.size == len(data) and info.etag.strip('"') == hashlib.md5(data).hexdigest()
 

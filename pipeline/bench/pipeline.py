@@ -70,7 +70,8 @@ def run(args: argparse.Namespace, app: App) -> int:
         work = Path(tmp)
         todo = rig.inspections(base, args.inspections, work)
         try:
-            env = _environment(settings, tag, work, args, cleanups)
+            helpers: dict[str, int] = {}  # other processes of the rig whose CPU is reported
+            env = _environment(settings, tag, work, args, cleanups, helpers)
             services = Services(load_settings(env=env))
             cleanups.append(services.close)
             services.store.ensure_bucket()  # type: ignore[attr-defined]
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace, app: App) -> int:
             # The set's registry and reference rubbings, as the office would have them (without
             # references the rubbing comparison would be skipped and the load understated).
             print("office data:", seed_office_data(services, base))
-            out = _measure(services, env, todo, work, args)
+            out = _measure(services, env, todo, work, args, helpers)
         finally:
             for fn in reversed(cleanups):
                 try:
@@ -93,7 +94,12 @@ def run(args: argparse.Namespace, app: App) -> int:
 
 
 def _environment(
-    settings: Any, tag: str, work: Path, args: argparse.Namespace, cleanups: list[Any]
+    settings: Any,
+    tag: str,
+    work: Path,
+    args: argparse.Namespace,
+    cleanups: list[Any],
+    helpers: dict[str, int],
 ) -> dict[str, str]:
     store = settings.store
     env = {
@@ -116,6 +122,7 @@ def _environment(
     else:
         endpoint, moto = rig.start_moto()
         cleanups.append(moto.terminate)
+        helpers["s3-server (moto)"] = moto.pid
         env.update(
             INSPECTPIPE_STORE_ENDPOINT=endpoint,
             INSPECTPIPE_STORE_ACCESS_KEY="bench",
@@ -135,6 +142,7 @@ def _measure(
     todo: list[rig.Inspection],
     work: Path,
     args: argparse.Namespace,
+    helpers: dict[str, int],
 ) -> dict[str, Any]:
     logs = work / "logs"
     logs.mkdir()
@@ -150,14 +158,19 @@ def _measure(
                     raise RuntimeError("workers did not start:\n" + workers.tail())
                 time.sleep(0.3)
             before = workers.stats()
+            machine = rig.MachineCpu.start(helpers)
             started = _upload(services, todo, args.rate, args.uploaders)
             deadline = time.monotonic() + args.timeout
             while len(vl.seen) < len(todo) and time.monotonic() < deadline:
                 time.sleep(0.2)
             after = workers.stats()
+            used = machine.stop()
         finally:
             workers.stop()
-    return _figures(todo, started, dict(vl.seen), before, after, args)
+    out = _figures(todo, started, dict(vl.seen), before, after, args)
+    workers_cpu = {n: round(a.cpu - before[n].cpu, 1) for n, a in after.items() if n in before}
+    out["machine_cpu_s"] = used.breakdown(workers_cpu)
+    return out
 
 
 def _upload(

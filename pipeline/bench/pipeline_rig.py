@@ -122,6 +122,57 @@ def proc_stat(pid: int) -> ProcStat:
     return ProcStat(cpu, hwm)
 
 
+def _machine_ticks() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / CLK_TCK, sum(fields) / CLK_TCK
+
+
+@dataclass
+class MachineCpu:
+    """Where the machine's CPU went during the measured window: the whole machine, this
+    process (uploaders, verdict listener) and the rig's helper processes (the S3 server)."""
+
+    helpers: dict[str, int]
+    busy0: float
+    total0: float
+    own0: float
+    helper0: dict[str, float]
+    busy: float = 0.0
+    total: float = 0.0
+    own: float = 0.0
+    helper: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, helpers: dict[str, int]) -> MachineCpu:
+        busy, total = _machine_ticks()
+        cpu = {n: proc_stat(pid).cpu for n, pid in helpers.items()}
+        return cls(helpers, busy, total, _own_cpu(), cpu)
+
+    def stop(self) -> MachineCpu:
+        busy, total = _machine_ticks()
+        self.busy, self.total = busy - self.busy0, total - self.total0
+        self.own = _own_cpu() - self.own0
+        self.helper = {n: proc_stat(pid).cpu - self.helper0[n] for n, pid in self.helpers.items()}
+        return self
+
+    def breakdown(self, workers: dict[str, float]) -> dict[str, float]:
+        """CPU seconds per part; ``other`` is the broker, the database and anything else."""
+        parts = {"machine_busy": self.busy, "machine_capacity": self.total}
+        parts.update(workers)
+        parts["bench (uploaders, listener)"] = self.own
+        parts.update(self.helper)
+        known = sum(workers.values()) + self.own + sum(self.helper.values())
+        parts["other (broker, database, rest)"] = self.busy - known
+        return {k: round(v, 1) for k, v in parts.items()}
+
+
+def _own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 @dataclass
 class Workers:
     """The worker subprocesses and their logs."""

@@ -121,11 +121,15 @@ class MinioStore:
         content_type: str = "application/octet-stream",
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
-        """Store ``data`` under ``key`` (single-part upload, so the etag is the MD5)."""
+        """Store ``data`` under ``key`` (single-part upload, so the etag is the MD5).
+
+        The returned info comes from the PUT's own response (no second request); the server's
+        modification time is included when the response carries it.
+        """
         key = check_key(key)
         meta = check_metadata(metadata)
         with _mapped(f"put {key!r}", key):
-            self.client.put_object(
+            result = self.client.put_object(
                 self.bucket,
                 key,
                 io.BytesIO(data),
@@ -133,7 +137,14 @@ class MinioStore:
                 content_type=content_type,
                 metadata=dict(meta) or None,
             )
-        return self.stat(key)
+        return ObjectInfo(
+            key=key,
+            size=len(data),
+            etag=(result.etag or "").strip('"'),
+            last_modified=result.last_modified,
+            content_type=content_type,
+            metadata=meta,
+        )
 
     def get(self, key: str, *, max_bytes: int | None = None) -> bytes:
         """The object's bytes; over ``max_bytes`` raises from the header, body left unread."""
