@@ -22,10 +22,9 @@ from pipeline.checks.base import (
 )
 from pipeline.checks.vin_match import band_of, vin_read_of
 from pipeline.package import LoadedItem
-from pipeline.vin.band import rectify
 from pipeline.vin.compare import Thresholds, compare_bands, with_text
 from pipeline.vin.reading import read_band
-from pipeline.vin.rubbing import decode, draw_overlay
+from pipeline.vin.rubbing import draw_overlay
 
 
 class RubbingCompareParams(Params):
@@ -61,12 +60,11 @@ class RubbingCompare(Check):
     def check_item(self, ctx: CheckContext, item: LoadedItem) -> Result:
         """Fetch the reference, compare, explain."""
         vin = ctx.vehicle.vin.strip().upper()
-        loaded = ctx.services.references.load(vin)
-        if loaded is None:
+        references = ctx.services.references
+        ref_info = references.latest(vin)
+        if ref_info is None:
             return review("rubbing_no_reference", vin=vin)
-        ref_info, data = loaded
-        pixels = decode(data)
-        ref_band = rectify(pixels) if pixels is not None else None
+        ref_band = references.band(ref_info)
         cand_band = band_of(item)
         result = compare_bands(ref_band, cand_band, self._thresholds())
         if ref_band is not None and ref_band.boxes:

@@ -11,7 +11,12 @@ dark-on-light pencil paper): strokes are the minority class.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -37,6 +42,51 @@ class Band:
     def complete(self) -> bool:
         """Whether exactly 17 glyphs were found."""
         return len(self.boxes) == LENGTH
+
+    def to_bytes(self) -> bytes:
+        """The band as a compressed ``.npz`` (exact arrays), tagged with :data:`ALGORITHM`."""
+        buf = io.BytesIO()
+        meta = {"algorithm": ALGORITHM, "light_on_dark": self.light_on_dark}
+        np.savez_compressed(
+            buf,
+            strokes=self.strokes,
+            binary=self.binary,
+            gray=self.gray,
+            boxes=np.asarray(self.boxes, np.int64).reshape(-1, 4),
+            meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
+        )
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Band | None:
+        """A band saved by :meth:`to_bytes`, or None when another algorithm made it or the
+        data is not such a file."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes())
+                if meta.get("algorithm") != ALGORITHM:
+                    return None
+                boxes = tuple(tuple(int(v) for v in b) for b in z["boxes"])
+                return cls(
+                    strokes=z["strokes"],
+                    binary=z["binary"],
+                    boxes=boxes,  # type: ignore[arg-type]
+                    gray=z["gray"],
+                    light_on_dark=bool(meta["light_on_dark"]),
+                )
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile):
+            return None
+
+
+def _algorithm() -> str:
+    """A digest of what a band depends on: this module's code and OpenCV's version."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(cv2.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+# Saved bands (prepared references) are reused only when this matches.
+ALGORITHM = _algorithm()
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ ones but keeps them for the audit trail. Enrolling the same image twice is a no-
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ import numpy as np
 from sqlalchemy import Connection, and_, insert, select, update
 
 from pipeline.db import schema
-from pipeline.errors import EvidenceError, UsageError
+from pipeline.errors import EvidenceError, ObjectNotFound, PipelineError, UsageError
 from pipeline.storage.base import ObjectStore
 from pipeline.vin import rules
-from pipeline.vin.band import rectify
+from pipeline.vin.band import ALGORITHM, Band, rectify
+
+log = logging.getLogger(__name__)
 
 PREFIX = "references"
 
@@ -88,6 +91,32 @@ class ReferenceStore:
         """The reference's image bytes."""
         return self.store.get(ref.key)
 
+    def band_key(self, ref: Reference) -> str:
+        """Where the reference's rectified band is kept (per band algorithm)."""
+        return f"{PREFIX}/{ref.vin}/{ref.sha256}.band-{ALGORITHM}.npz"
+
+    def band(self, ref: Reference) -> Band | None:
+        """The reference's rectified VIN band, prepared at enrolment so a comparison does not
+        rectify the same reference again; made (and kept) now when missing or when the band
+        algorithm changed since. None when the image shows no band."""
+        try:
+            saved = Band.from_bytes(self.store.get(self.band_key(ref)))
+        except ObjectNotFound:
+            saved = None
+        if saved is not None:
+            return saved
+        pixels = cv2.imdecode(np.frombuffer(self.image(ref), np.uint8), cv2.IMREAD_COLOR)
+        band = rectify(pixels) if pixels is not None else None
+        if band is not None:
+            self._keep_band(ref, band)
+        return band
+
+    def _keep_band(self, ref: Reference, band: Band) -> None:
+        try:
+            self.store.put(self.band_key(ref), band.to_bytes(), content_type="application/x-npz")
+        except PipelineError as exc:  # a cache: the comparison goes on without it
+            log.warning("reference %s: band not kept: %s", ref.key, exc)
+
     def load(self, vin: str) -> tuple[Reference, bytes] | None:
         """The current reference of a VIN with its bytes, or None."""
         ref = self.latest(vin)
@@ -114,14 +143,13 @@ class ReferenceStore:
         pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
         if pixels is None:
             raise EvidenceError(f"reference for {vin} is not a readable image", key=vin)
-        if require_readable:
-            band = rectify(pixels)
-            if band is None or not band.complete:
-                raise EvidenceError(
-                    f"reference for {vin}: no 17-glyph VIN band found",
-                    reason="rubbing_unreadable",
-                    key=vin,
-                )
+        band = rectify(pixels)
+        if require_readable and (band is None or not band.complete):
+            raise EvidenceError(
+                f"reference for {vin}: no 17-glyph VIN band found",
+                reason="rubbing_unreadable",
+                key=vin,
+            )
         digest = hashlib.sha256(image).hexdigest()
         current = self.latest(vin)
         if current is not None and current.sha256 == digest:
@@ -147,7 +175,10 @@ class ReferenceStore:
                     active=True,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
-        return Reference(int(new_id), vin, key, digest, source, enrolled_by, when, True)
+        ref = Reference(int(new_id), vin, key, digest, source, enrolled_by, when, True)
+        if band is not None:
+            self._keep_band(ref, band)
+        return ref
 
 
 def enroll(

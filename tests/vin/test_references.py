@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,9 @@ import sqlalchemy as sa
 from pipeline.db import schema
 from pipeline.errors import EvidenceError, UsageError
 from pipeline.storage.local import LocalStore
+from pipeline.vin import band as band_module
+from pipeline.vin import references
+from pipeline.vin.band import Band, rectify
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.references import ReferenceStore, enroll
 
@@ -46,8 +50,57 @@ def test_enroll_refuses_bad_input(refs: ReferenceStore) -> None:
     with pytest.raises(EvidenceError):
         refs.enroll("LSVAM4187C2184847", b"not an image", source="import", enrolled_by="t")
     blank = np.full((200, 800), 128, np.uint8)
-    import cv2
-
     _, buf = cv2.imencode(".jpg", blank)
     with pytest.raises(EvidenceError):
         refs.enroll("LSVAM4187C2184847", buf.tobytes(), source="import", enrolled_by="t")
+
+
+def _same_band(a: Band | None, b: Band | None) -> bool:
+    assert a is not None and b is not None
+    return (
+        a.boxes == b.boxes
+        and a.light_on_dark == b.light_on_dark
+        and all(
+            x.dtype == y.dtype and np.array_equal(x, y)
+            for x, y in ((a.strokes, b.strokes), (a.binary, b.binary), (a.gray, b.gray))
+        )
+    )
+
+
+def test_enrolment_keeps_the_rectified_band_for_comparisons(
+    refs: ReferenceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = make_pair("genuine", "C", np.random.default_rng(11))
+    ref = refs.enroll(pair.vin, pair.reference, source="registration", enrolled_by="t")
+    expected = rectify(cv2.imdecode(np.frombuffer(pair.reference, np.uint8), cv2.IMREAD_COLOR))
+    assert refs.store.exists(refs.band_key(ref))
+
+    def no_rectify(_image: np.ndarray) -> Band | None:
+        raise AssertionError("the kept band should have been used")
+
+    monkeypatch.setattr(references, "rectify", no_rectify)
+    assert _same_band(refs.band(ref), expected)
+
+
+def test_a_missing_stale_or_damaged_band_is_made_again(
+    refs: ReferenceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = make_pair("genuine", "A", np.random.default_rng(12))
+    ref = refs.enroll(pair.vin, pair.reference, source="registration", enrolled_by="t")
+    key = refs.band_key(ref)
+    expected = refs.band(ref)
+    for damage in (b"", b"PK\x03\x04 not a zip", b"\x93NUMPY garbage"):
+        refs.store.put(key, damage)
+        assert _same_band(refs.band(ref), expected)
+        assert Band.from_bytes(refs.store.get(key)) is not None  # written back
+    # A band saved by another version of the algorithm is not used, nor kept.
+    assert expected is not None
+    with monkeypatch.context() as m:
+        m.setattr(band_module, "ALGORITHM", "an-older-one")
+        stale = expected.to_bytes()
+    assert Band.from_bytes(stale) is None
+    refs.store.put(key, stale)
+    assert _same_band(refs.band(ref), expected)
+    assert Band.from_bytes(refs.store.get(key)) is not None
+    refs.store.delete(key)
+    assert _same_band(refs.band(ref), expected)
