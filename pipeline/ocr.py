@@ -123,9 +123,7 @@ class RapidOcrEngine:
         if small.ndim == 2:
             small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
         det = self._engine.text_det
-        # The engine's own preprocessing scales every image UP to a 736-pixel shortest side;
-        # "max" keeps the copy at its size (rounded to multiples of 32 for the network).
-        tensor = self._det_pre(max_side, "max", det.mean, det.std)(small)
+        tensor = self._det_tensor(small, max_side)
         if tensor is None:
             return []
         with self._lock:
@@ -134,6 +132,26 @@ class RapidOcrEngine:
         boxes = det.filter_tag_det_res(boxes, small.shape[:2])
         sx, sy = w / small.shape[1], h / small.shape[0]
         return [tuple((float(x) * sx, float(y) * sy) for x, y in b) for b in boxes]
+
+    def _det_tensor(self, small: np.ndarray, max_side: int) -> np.ndarray | None:
+        """The detector's input: ``small`` resized to multiples of 32 and normalised.
+
+        The engine's own preprocessing scales every image UP to a 736-pixel shortest side
+        ("max" keeps the copy at its size) and normalises in float64; OpenCV's blob does the
+        same arithmetic in one float32 pass when the three channels share one deviation.
+        """
+        det = self._engine.text_det
+        pre = self._det_pre(max_side, "max", det.mean, det.std)
+        std = np.asarray(det.std, dtype=np.float64)
+        if not np.all(std == std[0]):
+            tensor: np.ndarray | None = pre(small)
+            return tensor
+        resized = pre.resize(small)
+        if resized is None:
+            return None
+        mean = tuple(float(m) * 255.0 for m in det.mean)
+        blob = cv2.dnn.blobFromImage(resized, scalefactor=1.0 / (255.0 * float(std[0])), mean=mean)
+        return np.asarray(blob)
 
     def recognize(self, image: np.ndarray, boxes: Sequence[Box]) -> list[OcrLine]:
         """Recognise the given boxes of ``image`` (upright perspective crops), in one batch."""
