@@ -34,7 +34,8 @@ class VinPhotoVsRubbingParams(Params):
 
 @register
 class VinPhotoVsRubbing(Check):
-    """Fails when both VINs are read with valid check digits and differ; else review."""
+    """Fails when both VINs are read as they stand (valid check digits, nothing corrected)
+    and differ; else review."""
 
     name = "vin_photo_vs_rubbing"
     scope = "inspection"
@@ -63,7 +64,7 @@ class VinPhotoVsRubbing(Check):
         else:
             detail["positions"] = differing(a.vin, b.vin)
             res = failed("vin_photo_rubbing_mismatch", **detail)
-            if not (a.check_ok and b.check_ok):
+            if not (a.check_ok and b.check_ok) or a.corrected or b.corrected:
                 res = review("vin_photo_rubbing_mismatch", **detail)
         return [
             Result(res.outcome, res.reason, res.detail, file=rubbing.item.file, code=RUBBING_CODE)

@@ -15,6 +15,7 @@ from pipeline.samplegen.stamp import DieStyle, render_vin_photo
 from pipeline.services import Services
 from pipeline.storage.local import LocalStore
 from pipeline.verify import verify_package
+from pipeline.vin import rules
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.references import ReferenceStore
 from pipeline.vin.texture import encode_jpeg
@@ -79,3 +80,41 @@ def test_restamped_rubbing_fails_with_overlay(
     assert (finding.outcome, finding.reason) == ("fail", "rubbing_glyph_mismatch")
     assert set(finding.detail["suspect_positions"]) & set(pair.positions)
     assert finding.artifacts["overlay"][:2] == b"\xff\xd8"  # a JPEG for the reviewer
+
+
+def _misread_that_the_check_digit_corrects_wrongly(vin: str) -> str:
+    """``vin`` with one non-confusable character changed such that the check digit then
+    'corrects' another character: a valid VIN that is neither what was shown nor ``vin``."""
+    for i in (3, 4, 5, 6, 7):
+        for c in "AKMNPRWXY":
+            shown = vin[:i] + c + vin[i + 1 :]
+            if shown == vin or rules.check_digit_ok(shown):
+                continue
+            fix = rules.arbitrate(shown)
+            if fix.check_ok and fix.changed and fix.text != vin:
+                return shown
+    raise AssertionError("no such misread for this VIN")
+
+
+def test_a_read_corrected_by_the_check_digit_never_fails(
+    tmp_path: Path, refs: ReferenceStore, home: Path
+) -> None:
+    """What OCR reads wrongly in one place, the check digit may 'repair' in another; the
+    result is a valid VIN that nobody saw. It goes to a person, never to a fail."""
+    shown = _misread_that_the_check_digit_corrects_wrongly(VIN)
+    pair = make_pair("genuine", "B", np.random.default_rng(11), vin=VIN)
+    folder = _package(tmp_path, pair.candidate)
+    rng = np.random.default_rng(5)
+    photo = render_vin_photo(shown, DieStyle.random(rng), rng, (1024, 640))
+    (folder / "0113.jpg").write_bytes(encode_jpeg(photo, 92))
+    services = Services(
+        load_settings(env={"INSPECTPIPE_HOME": str(home)}), overrides={"references": refs}
+    )
+    verdict = verify_package(LocalPackage(folder), services, only=CHECKS)
+    (match,) = [f for f in verdict.findings if f.check == "vin_match" and f.code == "0113"]
+    assert match.detail["raw"].endswith(shown)  # OCR read what the photo shows...
+    assert match.detail["corrected_positions"]  # ...and the check digit changed it
+    assert match.detail["read"] not in (shown, VIN)
+    assert (match.outcome, match.reason) == ("review", "vin_uncertain")
+    (both,) = [f for f in verdict.findings if f.check == "vin_photo_vs_rubbing"]
+    assert (both.outcome, both.reason) == ("review", "vin_photo_rubbing_mismatch")
