@@ -3,8 +3,8 @@
 The read is shared (``item.cache``) with ``vin_photo_vs_rubbing``. A read that differs but
 fails its own check digit while the record's holds is more likely an OCR slip than another
 vehicle, so it goes to a person (``vin_uncertain``) instead of failing; so does a differing
-read whose characters the check digit corrected (the correction rests on the other
-characters being right).
+read whose characters the check digit corrected, or that it picked out of a longer line
+(either choice rests on the other characters being read right).
 """
 
 from __future__ import annotations
@@ -91,13 +91,15 @@ class VinMatch(Check):
             return review("vin_unreadable", **detail)
         if read.corrected:
             detail["corrected_positions"] = list(read.corrected)
+        if read.windowed:
+            detail["windowed"] = True
         if read.vin == expected:
             return passed(**detail)
         detail["positions"] = differing(read.vin, expected)
-        if read.corrected or (not read.check_ok and rules.check_digit_ok(expected)):
-            # The check digit chose the corrected characters; a misread elsewhere that the
-            # digit cannot see makes such a choice wrong (about one single-character misread
-            # in eleven lands on a valid alternative), so only what was read as it stands
-            # fails.
+        if read.inferred or (not read.check_ok and rules.check_digit_ok(expected)):
+            # The check digit chose the corrected characters (or which 17 of a longer line);
+            # a misread elsewhere that the digit cannot see makes such a choice wrong (about
+            # one misread in eleven lands on a valid alternative), so only what was read as
+            # it stands fails.
             return review("vin_uncertain", **detail)
         return failed("vin_mismatch", **detail)

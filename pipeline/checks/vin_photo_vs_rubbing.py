@@ -64,7 +64,7 @@ class VinPhotoVsRubbing(Check):
         else:
             detail["positions"] = differing(a.vin, b.vin)
             res = failed("vin_photo_rubbing_mismatch", **detail)
-            if not (a.check_ok and b.check_ok) or a.corrected or b.corrected:
+            if not (a.check_ok and b.check_ok) or a.inferred or b.inferred:
                 res = review("vin_photo_rubbing_mismatch", **detail)
         return [
             Result(res.outcome, res.reason, res.detail, file=rubbing.item.file, code=RUBBING_CODE)

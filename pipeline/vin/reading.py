@@ -33,11 +33,18 @@ class VinRead:
     raw: str
     check_ok: bool = False
     corrected: tuple[int, ...] = ()
+    windowed: bool = False  # picked by its check digit out of a longer line
 
     @property
     def readable(self) -> bool:
         """Whether a 17-character VIN was read."""
         return self.vin is not None
+
+    @property
+    def inferred(self) -> bool:
+        """Whether the check digit chose part of this read (corrected characters, or which
+        17 of a longer line): right only if the other characters were read right."""
+        return bool(self.corrected) or self.windowed
 
 
 UNREADABLE = VinRead(None, 0.0, "")
@@ -63,6 +70,10 @@ def candidates(text: str) -> list[str]:
     # digits in the last four places, and only when exactly one does.
     valid = [w for w in windows if rules.check_digit_ok(w) and _serial_ok(w) and _has_letters(w)]
     return valid if len(valid) == 1 else []
+
+
+def _longer_than_a_vin(text: str) -> bool:
+    return len(rules.clean(_LABELS.sub(" ", text).strip())) > rules.LENGTH
 
 
 def _has_letters(vin: str) -> bool:
@@ -93,9 +104,10 @@ def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
             texts.append((joined, min(a.score, b.score)))
     found: list[VinRead] = []
     for text, score in texts:
+        windowed = _longer_than_a_vin(text)
         for cand in candidates(text):
             fix = rules.arbitrate(cand)
-            found.append(VinRead(fix.text, score, text, fix.check_ok, fix.changed))
+            found.append(VinRead(fix.text, score, text, fix.check_ok, fix.changed, windowed))
     found = [f for f in found if f.confidence >= min_confidence]
     if not found:
         return VinRead(None, 0.0, " | ".join(ln.text for ln in lines))
@@ -191,4 +203,4 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
     if len(cands) != 1 or score < min_confidence:
         return VinRead(None, score, text)
     fix = rules.arbitrate(cands[0])
-    return VinRead(fix.text, score, text, fix.check_ok, fix.changed)
+    return VinRead(fix.text, score, text, fix.check_ok, fix.changed, _longer_than_a_vin(text))

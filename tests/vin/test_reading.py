@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.ocr import RapidOcrEngine
+from pipeline.ocr import OcrLine, RapidOcrEngine
 from pipeline.samplegen.stamp import DieStyle, render_vin_photo
-from pipeline.vin.reading import UNREADABLE, candidates, read_vin
+from pipeline.vin import rules
+from pipeline.vin.reading import UNREADABLE, best_read, candidates, read_vin
 
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "vin"
 
@@ -26,6 +27,38 @@ def test_candidates_drop_labels_prose_and_ambiguity() -> None:
     assert candidates("LSVAM4I87C2184847") == ["LSVAM4187C2184847"]  # I is never a VIN letter
     assert candidates("ON THE DATE OF MANUFACTURE") == []
     assert candidates("LSVAM4187C21848") == []  # too short: unreadable, not guessed
+
+
+def _line(text: str) -> OcrLine:
+    return OcrLine(text, 0.95, ((0.0, 0.0), (400.0, 0.0), (400.0, 40.0), (0.0, 40.0)))
+
+
+def test_reads_the_check_digit_chose_are_marked_inferred() -> None:
+    """Read as it stands: not inferred. Picked out of a longer line by the check digit (an
+    inserted character), or corrected by it: inferred, so a mismatch only goes to review."""
+    plain = best_read([_line("VIN: LSVAM4187C2184847")], 0.6)
+    assert plain.vin == "LSVAM4187C2184847" and plain.check_ok and not plain.inferred
+    inserted = next(
+        "LSVAM4187C2184847"[:i] + c + "LSVAM4187C2184847"[i:]
+        for i in range(1, 17)
+        for c in "0123456789"
+        if len(candidates("LSVAM4187C2184847"[:i] + c + "LSVAM4187C2184847"[i:])) == 1
+    )
+    windowed = best_read([_line(inserted)], 0.6)
+    assert windowed.readable and windowed.windowed and windowed.inferred
+    corrected = best_read([_line("LSVAM4187C2184B47")], 0.6)  # 8 read as B, last 4 are digits
+    assert corrected.vin == "LSVAM4187C2184847"
+    misread = next(
+        v
+        for v in (
+            "LSVAM4187C2184847"[:i] + c + "LSVAM4187C2184847"[i + 1 :]
+            for i in range(3, 9)
+            for c in "ABDGSZ"
+        )
+        if not rules.check_digit_ok(v) and rules.arbitrate(v).changed
+    )
+    fixed = best_read([_line(misread)], 0.6)  # a confusable misread the check digit arbitrates
+    assert fixed.check_ok and fixed.corrected and fixed.inferred and not fixed.windowed
 
 
 def test_generated_vin_photos_read_exactly(ocr: RapidOcrEngine) -> None:
