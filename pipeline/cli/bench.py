@@ -16,6 +16,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "checks": ("pipeline.bench.checks", "photo-check cost vs JPEG decode; hash-bank lookups"),
     "rubbing": ("pipeline.bench.rubbing", "rubbing comparison accuracy per tamper kind and speed"),
     "frames": ("pipeline.bench.frames", "frame-sequence checks: frames/s checked vs decoded"),
+    "ocr": ("pipeline.bench.ocr", "the wheel's PP-OCR graphs vs their folded copies"),
     "pipeline": (
         "pipeline.bench.pipeline",
         "end-to-end load: photos/s, upload-to-verdict latency, CPU vs decode, RSS per worker",

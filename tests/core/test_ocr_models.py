@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -170,3 +171,18 @@ def test_a_fold_that_changes_outputs_is_not_used(
     assert got == source
     assert "differs from the original" in caplog.text
     assert not list(tmp_path.iterdir())
+
+
+def test_bench_ocr_prints_both_graphs_on_the_same_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setenv("INSPECTPIPE_OCR_MODEL_CACHE", str(tmp_path))
+    assert main(["bench", "ocr", "--repeat", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["inputs"]) == {"det 640", "det 960", "rec 48x320", "rec 48x480"}
+    assert all(Path(p).parent == tmp_path for p in out["models"].values())
+    for figures in out["inputs"].values():
+        assert figures["wheel_ms"] > 0 and figures["folded_ms"] > 0
+        assert figures["max_output_diff"] < 1e-3
