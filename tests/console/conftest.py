@@ -22,10 +22,10 @@ from pipeline.db import Database, open_database
 from pipeline.db.schema import users
 from pipeline.services import Services
 from pipeline.storage.local import LocalStore
+from tests.realdata import REALDATA
 from tests.review.conftest import FakeClock, RecordingBus
 from tests.review.seed import insert_item
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 PASSWORD = "correct horse battery"
 STATION = "3706000123"
 

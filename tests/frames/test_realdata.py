@@ -21,8 +21,9 @@ from pipeline.frames import testgen as tg
 from pipeline.package import LocalPackage
 from pipeline.services import Services
 from pipeline.verify import verify_package
+from tests.realdata import REALDATA
 
-PLATES = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "plates"
+PLATES = REALDATA / "plates"
 # One of each condition CCPD labels, blue and green plates.
 FILES = [
     "ccpd_wan_A0N718.jpg",  # normal

@@ -16,9 +16,9 @@ import pytest
 from pipeline.ocr import RapidOcrEngine
 from pipeline.package import LoadedItem
 from pipeline.records import EvidenceItem
+from tests.realdata import REALDATA
 
 PROJECT = Path(__file__).resolve().parents[2]
-REALDATA = PROJECT.parent / "shared" / "realdata"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def realdata(folder: str) -> Path:
     """A realdata folder, or skip when the licensed set is absent."""
     path = REALDATA / folder
     if not (path / "labels.csv").exists():
-        pytest.skip(f"realdata/{folder} not present (../shared/realdata)")
+        pytest.skip(f"realdata/{folder} not present ({REALDATA}; set TEST_REALDATA)")
     return path
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,8 +12,9 @@ from pipeline.ocr import OcrLine, RapidOcrEngine
 from pipeline.samplegen.stamp import DieStyle, render_vin_photo
 from pipeline.vin import rules
 from pipeline.vin.reading import UNREADABLE, best_read, candidates, read_vin
+from tests.realdata import REALDATA
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "vin"
+REAL = REALDATA / "vin"
 
 
 @pytest.fixture(scope="module")
