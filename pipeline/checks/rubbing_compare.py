@@ -40,8 +40,6 @@ class RubbingCompareParams(Params):
     placement: float = Field(default=Thresholds.placement, gt=0)
     clone_edge: float = Field(default=Thresholds.clone_edge, gt=0)
     clone_width: float = Field(default=Thresholds.clone_width, gt=0)
-    learned: float = Field(default=Thresholds.learned, ge=0)  # 0 = glyph-pair verifier off
-    learned_model: str = Thresholds.learned_model  # "" = models/vin_glyphpair.onnx
 
 
 @register
@@ -57,8 +55,7 @@ class RubbingCompare(Check):
         p = self.params
         return Thresholds(edge=p.edge, shape=p.shape, shift=p.shift, tilt=p.tilt, weight=p.weight,
             placement=p.placement,
-                          clone_edge=p.clone_edge, clone_width=p.clone_width,
-                          learned=p.learned, learned_model=p.learned_model)  # fmt: skip
+                          clone_edge=p.clone_edge, clone_width=p.clone_width)  # fmt: skip
 
     def check_item(self, ctx: CheckContext, item: LoadedItem) -> Result:
         """Fetch the reference, compare, explain."""

@@ -14,8 +14,6 @@ percentile of genuine glyphs). A reviewer can read them:
   another width or design);
 - ``extra``/``missing``: the largest stroke piece one glyph has and the other does not
   (an added bar: 3→8, 1→7, C→G; another die's terminals and curves);
-- ``learned``: the logit of a tiny CNN that looks at the aligned glyph pair
-  (:mod:`pipeline.vin.verifier`, ``models/vin_glyphpair.md``), against the band's median;
 
 A glyph's evidence is the root sum of squares of what exceeds half a scale; a glyph whose
 evidence exceeds ``glyph_limit`` is suspect. The ``shift`` and ``extra`` scales tighten in a
@@ -31,7 +29,6 @@ import numpy as np
 
 from pipeline.vin.band import GLYPH_H, Band
 from pipeline.vin.glyphs import measure
-from pipeline.vin.verifier import load_verifier
 
 # Pairs RapidOCR swaps on worn glyphs; a read difference between them says nothing.
 OCR_NOISE = frozenset(
@@ -39,7 +36,6 @@ OCR_NOISE = frozenset(
 )
 DETREND_DEGREE = 2  # of the curve through the glyphs' offsets and angles along the band
 TEXT_CONFIRM = 0.25  # share of the glyph limit its evidence must reach to confirm OCR
-LEARNED_SCALE = 3.2  # 1.25 x the genuine p99.5 (2.55) of the verifier's band-relative logit
 
 
 @dataclass(frozen=True)
@@ -70,9 +66,7 @@ class Thresholds:
     extra_band: float = 5.0  # in a quiet band: this many times its median |extra| (0 = off)...
     extra_floor: float = 0.7  # ...but not below this share of ``extra``
     missing: float = 0.215  # peak of the reference's unexplained stroke piece, above the median
-    learned: float = LEARNED_SCALE  # glyph-pair CNN logit above the band's median (0 = off)
-    learned_model: str = ""  # path of the verifier's ONNX ("" = models/vin_glyphpair.onnx)
-    glyph_limit: float = 2.75  # combined evidence above which a glyph is suspect (2.5 before)
+    glyph_limit: float = 2.5  # combined evidence above which a glyph is suspect
     clone_shape: float = 0.052  # band median of 1 - NCC: every glyph from another die
     clone_edge: float = 0.126  # band median outline distance
     clone_layout: float = 0.008  # band median of shift: glyphs spaced by another stamping
@@ -96,7 +90,6 @@ class GlyphScore:
     width: float = 0.0
     extra: float = 0.0
     missing: float = 0.0
-    learned: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -144,7 +137,6 @@ def _features(raw: list[dict[str, float]], t: Thresholds) -> dict[str, np.ndarra
     area = np.log((col("c_area") + 20) / (col("r_area") + 20))
     stretch = col("xscale")
     extra, missing = col("extra"), col("missing")
-    learned = col("learned") if raw and "learned" in raw[0] else np.zeros(len(raw))
     return {
         "edge": edge - np.median(edge),
         "shape": shape - np.median(shape),
@@ -154,13 +146,12 @@ def _features(raw: list[dict[str, float]], t: Thresholds) -> dict[str, np.ndarra
         "width": np.abs(stretch - np.median(stretch)),
         "extra": extra - np.median(extra),
         "missing": missing - np.median(missing),
-        "learned": learned - np.median(learned),
         "_edge": edge,
         "_shape": shape,
     }
 
 
-NAMES = ("edge", "shape", "shift", "tilt", "weight", "width", "extra", "missing", "learned")
+NAMES = ("edge", "shape", "shift", "tilt", "weight", "width", "extra", "missing")
 
 
 def band_scale(values: np.ndarray, scale: float, band: float, floor: float) -> float:
@@ -185,9 +176,7 @@ def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.n
     """
     shift = band_scale(f["shift"], t.shift, t.shift_band, t.shift_floor)
     extra = band_scale(f["extra"], t.extra, t.extra_band, t.extra_floor)
-    # ``learned`` 0 switches the verifier off: its column then adds nothing.
-    learned = t.learned if t.learned > 0 else np.inf
-    scales = (t.edge, t.shape, shift, t.tilt, t.weight, t.width, extra, t.missing, learned)
+    scales = (t.edge, t.shape, shift, t.tilt, t.weight, t.width, extra, t.missing)
     parts = np.vstack([np.maximum(f[n] / s - 0.5, 0.0) for n, s in zip(NAMES, scales, strict=True)])
     return np.sqrt((parts**2).sum(axis=0)) / t.glyph_limit, parts.argmax(axis=0)
 
@@ -222,7 +211,6 @@ def decide(raw: list[dict[str, float]], t: Thresholds) -> Comparison:
             float(f["width"][i]),
             float(f["extra"][i]),
             float(f["missing"][i]),
-            float(f["learned"][i]),
         )
         for i in range(len(raw))
     )
@@ -277,13 +265,7 @@ def with_text(comparison: Comparison, ref_text: str | None, cand_text: str | Non
 
 
 def compare_bands(ref: Band | None, cand: Band | None, t: Thresholds | None = None) -> Comparison:
-    """Compare two rectified bands; ``unreadable`` unless both have 17 glyphs.
-
-    Unless ``t.learned`` is 0 the glyph-pair verifier is loaded (once per process): a missing
-    or altered model file is a :class:`pipeline.errors.ConfigError`.
-    """
-    t = t or Thresholds()
-    verifier = load_verifier(t.learned_model) if t.learned > 0 else None
+    """Compare two rectified bands; ``unreadable`` unless both have 17 glyphs."""
     if ref is None or not ref.complete:
         return Comparison(
             "unreadable", 0.0, (), note="reference: VIN band not found or not 17 glyphs"
@@ -292,4 +274,4 @@ def compare_bands(ref: Band | None, cand: Band | None, t: Thresholds | None = No
         return Comparison(
             "unreadable", 0.0, (), note="candidate: VIN band not found or not 17 glyphs"
         )
-    return decide(measure(ref, cand, verifier), t)
+    return decide(measure(ref, cand), t or Thresholds())

@@ -16,7 +16,7 @@ against itself (``rot_drop``), horizontal stretch (``xscale``, log), outline dis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -266,15 +266,8 @@ def _pieces(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(ex.max()), float(mi.max())
 
 
-Verifier = Callable[[np.ndarray], np.ndarray]  # N x 2 x 48 x 32 glyph windows -> N scores
-
-
-def measure(ref: Band, cand: Band, verifier: Verifier | None = None) -> list[dict[str, float]]:
-    """Raw per-glyph measurements of a candidate band against a reference band.
-
-    With a ``verifier`` (:mod:`pipeline.vin.verifier`), each glyph's aligned reference and
-    candidate windows are also scored by it (``learned``).
-    """
+def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
+    """Raw per-glyph measurements of a candidate band against a reference band."""
     m = fit_layout(ref, cand)
     h, w = ref.strokes.shape
     warped = cv2.warpPerspective(
@@ -295,7 +288,6 @@ def measure(ref: Band, cand: Band, verifier: Verifier | None = None) -> list[dic
     pc = np.pad(cs, margin + pad)
     rbin = np.pad(ref.binary, 3)
     out = []
-    windows = []
     for (x, y, bw, bh), cbox in zip(ref.boxes, cand.boxes, strict=True):
         x0, y0 = x + margin, y + margin  # in padded coordinates, minus pad
         tmpl = pr[y0 : y0 + bh + 2 * pad, x0 : x0 + bw + 2 * pad]
@@ -313,7 +305,6 @@ def measure(ref: Band, cand: Band, verifier: Verifier | None = None) -> list[dic
         cb = cv2.warpAffine(wbin, m2, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
         aligned = cv2.warpAffine(warped, m2, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
         rwin, cwin = _window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh)
-        windows.append((rwin, cwin))
         edge = _edge_distance(rwin, cwin)
         extra, missing = _pieces(rwin, cwin)
         ink = _ink(
@@ -344,8 +335,4 @@ def measure(ref: Band, cand: Band, verifier: Verifier | None = None) -> list[dic
                 "x": x + bw / 2,
             }
         )
-    if verifier is not None:
-        scores = verifier(np.asarray(windows, np.float32))
-        for g, v in zip(out, scores, strict=True):
-            g["learned"] = float(v)
     return out
