@@ -310,11 +310,16 @@ def folded_model(source: Path, cache_dir: Path, probe_shape: tuple[int, ...]) ->
             TOLERANCE,
         )
         return source
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(folded)
-    os.replace(tmp, target)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(folded)
+        os.replace(tmp, target)  # atomic: workers folding at once leave one whole file
+    except OSError as exc:
+        log.warning("%s: cannot keep the folded model in %s (%s); using the original",
+                    source.name, cache_dir, exc)  # fmt: skip
+        return source
     log.info("%s: %s (max diff %.2g)", source.name, report, diff)
     return target
 

@@ -186,3 +186,14 @@ def test_bench_ocr_prints_both_graphs_on_the_same_inputs(
     for figures in out["inputs"].values():
         assert figures["wheel_ms"] > 0 and figures["folded_ms"] > 0
         assert figures["max_output_diff"] < 1e-3
+
+
+def test_an_unwritable_cache_falls_back_to_the_wheel_models(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    with caplog.at_level(logging.WARNING, logger="pipeline.ocr_models"):
+        paths = _model_paths(True, blocked / "models")
+    assert paths == _model_paths(False, None)
+    assert "cannot keep the folded model" in caplog.text
