@@ -317,8 +317,12 @@ def folded_model(source: Path, cache_dir: Path, probe_shape: tuple[int, ...]) ->
             fh.write(folded)
         os.replace(tmp, target)  # atomic: workers folding at once leave one whole file
     except OSError as exc:
-        log.warning("%s: cannot keep the folded model in %s (%s); using the original",
-                    source.name, cache_dir, exc)  # fmt: skip
+        log.warning(
+            "%s: cannot keep the folded model in %s (%s); using the original",
+            source.name,
+            cache_dir,
+            exc,
+        )
         return source
     log.info("%s: %s (max diff %.2g)", source.name, report, diff)
     return target
