@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from pipeline.vin import band as band_mod
-from pipeline.vin.band import GLYPH_H, Band, rectify
+from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, rectify
 from pipeline.vin.compare import compare_bands
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.rubbing import decode
@@ -62,3 +63,13 @@ def test_refit_recovers_from_an_injected_angle_error(
     for _x, y, _w, h in (band.boxes[0], band.boxes[-1]):
         assert y > 0 and y + h < band.strokes.shape[0]
         assert abs(h - GLYPH_H) < 0.3 * GLYPH_H
+
+
+@pytest.mark.parametrize("shape", [(86, 1170), (60, 700), (10, 30), (5, 5), (1, 40), (200, 90)])
+def test_hat_is_opencvs_top_hat_bit_for_bit(shape: tuple[int, int]) -> None:
+    """The disc top-hat is computed row run by row run; it must equal OpenCV's exactly, for
+    both polarities, on images smaller than the disc too."""
+    rng = np.random.default_rng(shape[0] * 1000 + shape[1])
+    f = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.float32), (0, 0), 0.8)
+    for light, op in ((True, cv2.MORPH_TOPHAT), (False, cv2.MORPH_BLACKHAT)):
+        assert np.array_equal(_hat(f, _DISC, light), cv2.morphologyEx(f, op, _DISC))
