@@ -371,22 +371,16 @@ def segment(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
 def _components(binary: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
     """Stroke components that look like glyphs (or parts), grouped into columns."""
     h, w_all = binary.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    keep = np.zeros(n, bool)
-    comps = []
-    for i in range(1, n):
-        x, y, w, hh, area = (int(v) for v in stats[i])
-        # Whatever touches the crop's ends is film edge or desk, not a punched glyph.
-        if x <= 0 or x + w >= w_all or w > 3 * GLYPH_H:
-            continue
-        if (y <= 0 or y + hh >= h) and area > 0.6 * GLYPH_H * GLYPH_H:
-            continue
-        if abs(y + hh / 2 - h / 2) > 0.6 * GLYPH_H:
-            continue
-        if hh >= 0.3 * GLYPH_H and hh <= 1.6 * GLYPH_H and area >= 20:
-            comps.append((x, y, w, hh))
-            keep[i] = True
-    comps.sort()
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    x, y, w, hh, area = stats[1:].astype(np.int64).T
+    # Whatever touches the crop's ends is film edge or desk, not a punched glyph; what
+    # touches the top or bottom may be a glyph, unless it is large.
+    ok = (x > 0) & (x + w < w_all) & (w <= 3 * GLYPH_H)
+    ok &= ~(((y <= 0) | (y + hh >= h)) & (area > 0.6 * GLYPH_H * GLYPH_H))
+    ok &= np.abs(y + hh / 2 - h / 2) <= 0.6 * GLYPH_H
+    ok &= (hh >= 0.3 * GLYPH_H) & (hh <= 1.6 * GLYPH_H) & (area >= 20)
+    keep = np.concatenate([[False], ok])
+    comps = sorted((int(x[i]), int(y[i]), int(w[i]), int(hh[i])) for i in np.flatnonzero(ok))
     boxes: list[list[int]] = []
     for x, y, w, hh in comps:
         if boxes:
