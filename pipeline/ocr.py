@@ -77,13 +77,30 @@ class RapidOcrEngine:
                 "OCR needs rapidocr_onnxruntime: pip install rapidocr_onnxruntime"
             ) from exc
         paths = _model_paths(fold_models, cache_dir)
-        self._engine: Any = RapidOCR(
-            intra_op_num_threads=threads,
-            inter_op_num_threads=1,
-            print_verbose=False,
-            det_model_path=str(paths["Det"]),
-            rec_model_path=str(paths["Rec"]),
-        )
+
+        def engine(models: dict[str, Path]) -> Any:
+            return RapidOCR(
+                intra_op_num_threads=threads,
+                inter_op_num_threads=1,
+                print_verbose=False,
+                det_model_path=str(models["Det"]),
+                rec_model_path=str(models["Rec"]),
+            )
+
+        try:
+            self._engine: Any = engine(paths)
+        except Exception as exc:  # onnxruntime raises its own types for a damaged file
+            wheel = _model_paths(False, None)
+            if paths == wheel:
+                raise
+            # A damaged cached copy must not stop the worker: run the wheel's models now and
+            # drop the copy, so the next start folds again.
+            log.warning("OCR: cached folded models do not load (%s); using the wheel's", exc)
+            for part, path in paths.items():
+                if path != wheel[part]:
+                    path.unlink(missing_ok=True)
+            paths = wheel
+            self._engine = engine(paths)
         self.model_paths = paths
         self._det_pre: Any = DetPreProcess
         self._lock = threading.Lock()

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -146,10 +147,7 @@ def test_wheel_models_fold_and_read_the_same(tmp_path: Path) -> None:
     stamp = {p: folded[p].stat().st_mtime_ns for p in folded}
     assert {p: f.stat().st_mtime_ns for p, f in _model_paths(True, tmp_path).items()} == stamp
 
-    image_path = PROJECT / "samples" / "packages" / "14-clean" / "0113.jpg"
-    import cv2
-
-    image = cv2.imread(str(image_path))
+    image = cv2.imread(str(PROJECT / "samples" / "packages" / "14-clean" / "0113.jpg"))
     fast = RapidOcrEngine(cache_dir=tmp_path)
     slow = RapidOcrEngine(fold_models=False)
     assert fast.model_paths == folded and slow.model_paths == plain
@@ -197,3 +195,19 @@ def test_an_unwritable_cache_falls_back_to_the_wheel_models(
         paths = _model_paths(True, blocked / "models")
     assert paths == _model_paths(False, None)
     assert "cannot keep the folded model" in caplog.text
+
+
+def test_a_damaged_cached_model_falls_back_to_the_wheel_models(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folded = _model_paths(True, tmp_path)
+    data = folded["Rec"].read_bytes()
+    folded["Rec"].write_bytes(data[: len(data) // 3])  # cut short, as by a failing disk
+    with caplog.at_level(logging.WARNING, logger="pipeline.ocr"):
+        engine = RapidOcrEngine(cache_dir=tmp_path)
+    assert engine.model_paths == _model_paths(False, None)
+    assert "do not load" in caplog.text
+    assert not folded["Rec"].exists()  # dropped: the next start folds again
+    assert _model_paths(True, tmp_path)["Rec"].stat().st_size == len(data)
+    image = cv2.imread(str(PROJECT / "samples" / "packages" / "14-clean" / "0113.jpg"))
+    assert read_vin(image, engine).readable
