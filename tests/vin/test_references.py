@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -10,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.db import schema
-from pipeline.errors import EvidenceError, UsageError
+from pipeline.errors import EvidenceError, StoreUnavailable, UsageError
+from pipeline.storage.base import ObjectInfo
 from pipeline.storage.local import LocalStore
 from pipeline.vin import band as band_module
 from pipeline.vin import references
@@ -104,3 +107,28 @@ def test_a_missing_stale_or_damaged_band_is_made_again(
     assert Band.from_bytes(refs.store.get(key)) is not None
     refs.store.delete(key)
     assert _same_band(refs.band(ref), expected)
+
+
+class _NoBands(LocalStore):
+    """A store that refuses to keep band files (full disk, a policy), nothing else."""
+
+    def put(self, key: str, data: bytes, **kw: Any) -> ObjectInfo:
+        if key.endswith(".npz"):
+            raise StoreUnavailable(f"put {key!r}: refused")
+        return super().put(key, data, **kw)
+
+
+def test_a_band_that_cannot_be_kept_costs_time_not_the_comparison(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    schema.metadata.create_all(engine)
+    refs = ReferenceStore(_NoBands(tmp_path / "store"), engine)
+    pair = make_pair("genuine", "B", np.random.default_rng(13))
+    with caplog.at_level(logging.WARNING, logger="pipeline.vin.references"):
+        ref = refs.enroll(pair.vin, pair.reference, source="registration", enrolled_by="t")
+        band = refs.band(ref)
+    assert refs.latest(pair.vin) == ref and not refs.store.exists(refs.band_key(ref))
+    expected = rectify(cv2.imdecode(np.frombuffer(pair.reference, np.uint8), cv2.IMREAD_COLOR))
+    assert _same_band(band, expected)
+    assert caplog.text.count("band not kept") == 2  # at enrolment and at use
