@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-import cv2
-import numpy as np
 from sqlalchemy import Connection, and_, insert, select, update
 
 from pipeline.db import schema
@@ -25,6 +23,7 @@ from pipeline.errors import EvidenceError, ObjectNotFound, PipelineError, UsageE
 from pipeline.storage.base import ObjectStore
 from pipeline.vin import rules
 from pipeline.vin.band import ALGORITHM, Band, rectify
+from pipeline.vin.rubbing import decode
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +104,7 @@ class ReferenceStore:
             saved = None
         if saved is not None:
             return saved
-        pixels = cv2.imdecode(np.frombuffer(self.image(ref), np.uint8), cv2.IMREAD_COLOR)
+        pixels = decode(self.image(ref))
         band = rectify(pixels) if pixels is not None else None
         if band is not None:
             self._keep_band(ref, band)
@@ -140,7 +139,7 @@ class ReferenceStore:
         vin = vin.strip().upper()
         if not rules.is_wellformed(vin):
             raise UsageError(f"not a VIN: {vin!r} (17 characters of 0-9 A-Z without I, O, Q)")
-        pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+        pixels = decode(image)
         if pixels is None:
             raise EvidenceError(f"reference for {vin} is not a readable image", key=vin)
         band = rectify(pixels)
