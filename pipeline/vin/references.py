@@ -116,11 +116,6 @@ class ReferenceStore:
         except PipelineError as exc:  # a cache: the comparison goes on without it
             log.warning("reference %s: band not kept: %s", ref.key, exc)
 
-    def load(self, vin: str) -> tuple[Reference, bytes] | None:
-        """The current reference of a VIN with its bytes, or None."""
-        ref = self.latest(vin)
-        return (ref, self.image(ref)) if ref is not None else None
-
     def enroll(
         self,
         vin: str,
