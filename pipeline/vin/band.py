@@ -98,7 +98,7 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     h, w = gray.shape
     # Contrast scales with the light falling on the film: divide the light out first.
     f = gray.astype(np.float32)
-    flat = f / (cv2.GaussianBlur(f, (0, 0), 30) + 8.0)
+    flat = f / (_lighting(f, 30.0) + 8.0)
     gx = np.abs(cv2.Sobel(flat, cv2.CV_32F, 1, 0, ksize=3))
     gx = cv2.GaussianBlur(gx, (0, 0), 1.0)
     thr = float(np.percentile(gx, 88))
@@ -124,9 +124,8 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
             best, best_score = i, score
     if best is None:
         return None
-    ys, xs = np.nonzero(labels == best)
-    pts = np.column_stack([xs, ys]).astype(np.float32)
-    rect = cv2.minAreaRect(pts)
+    bx, by, bw, bh = (int(v) for v in stats[best][:4])
+    rect = cv2.minAreaRect(_row_ends(labels[by : by + bh, bx : bx + bw] == best, bx, by))
     (cx, cy), (rw, rh) = rect[0], rect[1]
     corners = cv2.boxPoints(rect)
     sides = [corners[(i + 1) % 4] - corners[i] for i in range(2)]
@@ -138,6 +137,39 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     elif ang <= -90:
         ang += 180
     return (cx, cy), (max(rw, rh), min(rw, rh)), ang
+
+
+# Lighting is smooth: blurring a copy this many times smaller gives the same field, cheaply.
+_LIGHT_SHRINK = 2
+
+
+def _lighting(f: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``f`` at ``sigma`` (tens of pixels), computed on a shrunk copy
+    (area-averaged) and enlarged again; a direct blur at this width costs ~180 taps a pixel."""
+    h, w = f.shape
+    k = _LIGHT_SHRINK
+    if min(h, w) < 8 * k:
+        return cv2.GaussianBlur(f, (0, 0), sigma)
+    small = cv2.resize(f, (w // k, h // k), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / k)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _row_ends(mask: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """The first and last pixel of each row of ``mask`` (offset by x0, y0), as float32 points.
+
+    Every vertex of a pixel set's convex hull is the end of its row, so the minimum-area
+    rectangle of these points is that of the whole set (the same result, 30x faster than
+    handing ``cv2.minAreaRect`` every pixel of a band-sized cluster).
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    sub = mask[rows]
+    first = sub.argmax(axis=1)
+    last = sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)
+    ys = rows + y0
+    return np.concatenate(
+        [np.column_stack([first + x0, ys]), np.column_stack([last + x0, ys])]
+    ).astype(np.float32)
 
 
 def _polarity(crop: np.ndarray) -> bool:
@@ -255,6 +287,8 @@ def rectify(image: np.ndarray) -> Band | None:
     (cx, cy), (rw, rh), ang = rect
     k = GLYPH_H / max(rh * 0.92, 4.0)
     band = _warp(small, (cx, cy), (rw, rh), ang, k)
+    # The re-warps below re-centre and re-scale the same crop: the polarity chosen so far is
+    # their first guess.
     if len(band.boxes) >= 5:
         # The edge cluster only approximates the glyphs: re-centre and re-scale once on
         # the glyphs actually found, so every band is compared at one size and position.
@@ -263,12 +297,12 @@ def rectify(image: np.ndarray) -> Band | None:
         dy = (mid_y - band.strokes.shape[0] / 2) / k
         t = np.deg2rad(ang)
         cx, cy = cx - dy * np.sin(t), cy + dy * np.cos(t)
-        band = _warp(small, (cx, cy), (rw, rh), ang, k * ratio)
+        band = _warp(small, (cx, cy), (rw, rh), ang, k * ratio, band.light_on_dark)
         k *= ratio
         refit = _refit(band, (cx, cy), (rw, rh), ang, k)
         if refit is not None:
             (cx, cy), rw, ang = refit
-            band = _warp(small, (cx, cy), (rw, rh), ang, k)
+            band = _warp(small, (cx, cy), (rw, rh), ang, k, band.light_on_dark)
     return band
 
 
@@ -327,22 +361,42 @@ def _refit(
 
 
 def _warp(
-    small: np.ndarray, centre: tuple[float, float], size: tuple[float, float], ang: float, k: float
+    small: np.ndarray,
+    centre: tuple[float, float],
+    size: tuple[float, float],
+    ang: float,
+    k: float,
+    guess: bool | None = None,
 ) -> Band:
+    """The band crop, its stroke map and glyph boxes. The polarity ``guess`` (by default
+    :func:`_polarity`'s) is tried first and kept when its row is clearly regular; otherwise
+    both are tried and the more regular row wins."""
     out_w, out_h = _out_size(size[0], k)
     m = _matrix(centre, ang, k, (out_w, out_h))
     crop = cv2.warpAffine(
         small, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    guess = _polarity(crop)
-    bands = []
-    for light in (guess, not guess):
-        strokes = _stroke_map(crop, light)
-        binary, boxes = _segment_strokes(strokes)
-        bands.append(Band(strokes, binary, tuple(boxes), crop, light))
+    if guess is None:
+        guess = _polarity(crop)
+    first = _polarised(crop, guess)
+    if _regularity(first) >= CLEAR_ROW:
+        return first
     # The minority-class guess fails on bold glyphs and the wrong polarity can still cut
     # 17 "glyphs" out of the gaps: the more regular row of glyphs wins.
-    return max(bands, key=_regularity)
+    return max((first, _polarised(crop, not guess)), key=_regularity)
+
+
+# A row this regular (17 even boxes, evenly spaced; see _regularity) from the guessed
+# polarity is kept without trying the other. On 480 tuning rubbings (seeds 101, 303) the
+# guess won 452 times, always with regularity above -0.36 (median -0.09); the other polarity
+# won twice over a guess above -0.36 (at -0.36 and -0.20), never over one above this.
+CLEAR_ROW = -0.15
+
+
+def _polarised(crop: np.ndarray, light: bool) -> Band:
+    strokes = _stroke_map(crop, light)
+    binary, boxes = _segment_strokes(strokes)
+    return Band(strokes, binary, tuple(boxes), crop, light)
 
 
 def _regularity(band: Band) -> float:

@@ -73,3 +73,31 @@ def test_hat_is_opencvs_top_hat_bit_for_bit(shape: tuple[int, int]) -> None:
     f = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.float32), (0, 0), 0.8)
     for light, op in ((True, cv2.MORPH_TOPHAT), (False, cv2.MORPH_BLACKHAT)):
         assert np.array_equal(_hat(f, _DISC, light), cv2.morphologyEx(f, op, _DISC))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_row_ends_give_the_same_rectangle_as_every_pixel(seed: int) -> None:
+    """The band's rectangle comes from each row's first and last pixel; it must be the one
+    ``cv2.minAreaRect`` finds from all pixels of the cluster (tilted, ragged, holed)."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((160, 400), np.uint8)
+    box = cv2.boxPoints(((200.0, 80.0), (300.0, 40.0), float(rng.uniform(-20, 20))))
+    cv2.fillConvexPoly(mask, box.astype(np.int32), 1)
+    mask &= (rng.random(mask.shape) < 0.7).astype(np.uint8)  # holes and ragged edges
+    ys, xs = np.nonzero(mask)
+    every = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
+    y0, x0 = int(ys.min()), int(xs.min())
+    sub = mask[y0 : ys.max() + 1, x0 : xs.max() + 1].astype(bool)
+    assert cv2.minAreaRect(band_mod._row_ends(sub, x0, y0)) == every
+
+
+def test_lighting_follows_a_wide_gaussian_blur() -> None:
+    """The shrunk-copy blur stays within a few percent of the direct blur it replaces."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:540, 0:960].astype(np.float32)
+    light = 120 + 60 * np.sin(xx / 170) * np.cos(yy / 130)
+    f = (light + rng.normal(0, 25, light.shape)).astype(np.float32)
+    direct = cv2.GaussianBlur(f, (0, 0), 30)
+    cheap = band_mod._lighting(f, 30.0)
+    assert cheap.shape == f.shape and cheap.dtype == np.float32
+    assert float(np.abs(cheap - direct).max() / direct.mean()) < 0.05
