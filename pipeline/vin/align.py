@@ -56,10 +56,18 @@ def _refine(ref: Band, cand: Band, hom: np.ndarray) -> np.ndarray:
     return out
 
 
+def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """sqrt(gx² + gy²), the same on every run: ``cv2.magnitude`` takes a SIMD or a scalar path
+    depending on where the arrays lie in memory, and the two round the last bit differently
+    (seen: two answers in 300 calls on the same glyphs), which could flip a verdict sitting on
+    a limit between a run and its reprocessing."""
+    return np.sqrt(gx * gx + gy * gy)
+
+
 def blur_sigma(strokes: np.ndarray) -> float:
     """Edge spread of a stroke map in pixels, from its steepest edges (step blurred by sigma)."""
     g = (
-        cv2.magnitude(
+        magnitude(
             cv2.Sobel(strokes, cv2.CV_32F, 1, 0, ksize=3),
             cv2.Sobel(strokes, cv2.CV_32F, 0, 1, ksize=3),
         )

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.vin.align import fit_layout, match_blur, x_scale, y_scale
+from pipeline.vin.align import fit_layout, magnitude, match_blur, x_scale, y_scale
 from pipeline.vin.band import GLYPH_H, Band
 
 SMOOTH = 1.0  # extra blur (px) before template matching: tolerance for stroke-edge noise
@@ -43,6 +43,15 @@ def _rotated(img: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
 
 
+def _rotations(tmpl: np.ndarray) -> dict[float, np.ndarray]:
+    """The reference glyph turned by every angle in ``ANGLES``.
+
+    The angle search, ``rotation_drop`` (±6°) and often ``width_search`` (when the best angle
+    is one of these) all need the same turned templates; turning them once saves the warps.
+    """
+    return {ang: _rotated(tmpl, ang) for ang in ANGLES}
+
+
 def _subpixel(res: np.ndarray, loc: Sequence[int]) -> tuple[float, float]:
     """Peak of a correlation map to a fraction of a pixel (a parabola on each axis).
 
@@ -62,18 +71,26 @@ def _subpixel(res: np.ndarray, loc: Sequence[int]) -> tuple[float, float]:
 
 
 def _match_glyph(
-    tmpl: np.ndarray, search: np.ndarray, margin: int
+    tmpl: np.ndarray, search: np.ndarray, margin: int, turned: dict[float, np.ndarray]
 ) -> tuple[float, float, float, float, float]:
-    """Best (ncc, dx, dy, angle, ncc at angle 0) of a reference glyph over a search window."""
+    """Best (ncc, dx, dy, angle, ncc at angle 0) of a reference glyph over a search window.
+
+    ``turned`` holds the template turned by each of ``ANGLES`` (:func:`_rotations`).
+    """
     best = (-1.0, 0.0, 0.0, 0.0)
+    best_map: tuple[np.ndarray, Sequence[int]] | None = None
     scores = {}
     for ang in ANGLES:
-        res = cv2.matchTemplate(search, _rotated(tmpl, ang), cv2.TM_CCOEFF_NORMED)
+        res = cv2.matchTemplate(search, turned[ang], cv2.TM_CCOEFF_NORMED)
         _, mx, _, loc = cv2.minMaxLoc(res)
         scores[ang] = mx
         if mx > best[0]:
-            sx, sy = _subpixel(res, loc)
-            best = (float(mx), sx - margin, sy - margin, ang)
+            best = (float(mx), 0.0, 0.0, ang)
+            best_map = (res, loc)
+    if best_map is not None:
+        # The sub-pixel peak only of the winning map (it depends on nothing else).
+        sx, sy = _subpixel(*best_map)
+        best = (best[0], sx - margin, sy - margin, best[3])
     # Refine the angle with a parabola through the best and its neighbours.
     i = ANGLES.index(best[3])
     if 0 < i < len(ANGLES) - 1:
@@ -98,13 +115,19 @@ def _xscaled(img: np.ndarray, k: float) -> np.ndarray:
     return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
 
 
-def width_search(tmpl: np.ndarray, search: np.ndarray, angle: float) -> tuple[float, float]:
+def width_search(
+    tmpl: np.ndarray,
+    search: np.ndarray,
+    angle: float,
+    turned: dict[float, np.ndarray] | None = None,
+) -> tuple[float, float]:
     """Best horizontal stretch of the (turned) reference glyph in the candidate, and its NCC.
 
     A die of the same design cut narrower or wider (another width variant) changes
-    every glyph's width by a fifth or more; the stroke shape hardly changes.
+    every glyph's width by a fifth or more; the stroke shape hardly changes. ``turned``
+    (:func:`_rotations`) saves turning the template again when ``angle`` is one of ``ANGLES``.
     """
-    base = _rotated(tmpl, angle)
+    base = turned[angle] if turned is not None and angle in turned else _rotated(tmpl, angle)
     scores = {}
     for k in XSCALES:
         res = cv2.matchTemplate(search, _xscaled(base, k), cv2.TM_CCOEFF_NORMED)
@@ -121,16 +144,22 @@ def width_search(tmpl: np.ndarray, search: np.ndarray, angle: float) -> tuple[fl
     return float(out), scores[best]
 
 
-def rotation_drop(tmpl: np.ndarray, angle: float = 6.0) -> float:
+def rotation_drop(
+    tmpl: np.ndarray, angle: float = 6.0, turned: dict[float, np.ndarray] | None = None
+) -> float:
     """1 - correlation of a glyph with itself turned by ``angle``: how well a turn shows.
 
     A 0 or a D hardly changes when turned a few degrees, so their best angle is noise; an
-    L or a 7 changes a lot.
+    L or a 7 changes a lot. ``turned`` (:func:`_rotations` of a float32 ``tmpl``) saves
+    turning it again.
     """
     a = tmpl.astype(np.float32)
     drops = []
     for sign in (-1.0, 1.0):
-        res = cv2.matchTemplate(a, _rotated(a, sign * angle), cv2.TM_CCOEFF_NORMED)
+        t = turned.get(sign * angle) if turned is not None else None
+        res = cv2.matchTemplate(
+            a, _rotated(a, sign * angle) if t is None else t, cv2.TM_CCOEFF_NORMED
+        )
         drops.append(1.0 - float(res.max()))
     return min(drops)
 
@@ -167,15 +196,18 @@ def _cut_profiles(s: np.ndarray, top: int, bot: int) -> tuple[np.ndarray, np.nda
         np.maximum(shifted(s, 2), shifted(s, 3)), np.maximum(shifted(s, -2), shifted(s, -3))
     )
     cut = np.clip(fill - s, 0, None)
-    h, w = s.shape
+    w = s.shape[1]
     yc = (top + bot) / 2
     prof = np.empty((len(CUT_SLOPES), w), np.float32)
+    # The shear keeps rows and OpenCV computes each output row on its own, so the warp stops
+    # at the glyph row's last row (the rows above it cannot be left out the same way: moving
+    # the origin changes how OpenCV rounds the sampling positions).
     for i, k in enumerate(CUT_SLOPES):
         m = np.array([[1.0, -k, k * yc], [0.0, 1.0, 0.0]], np.float32)
-        sheared = cv2.warpAffine(cut, m, (w, h), flags=cv2.INTER_LINEAR)
-        p = sheared[top:bot].mean(axis=0)
-        prof[i] = np.maximum(p, np.maximum(np.roll(p, 1), np.roll(p, -1)))
-    return prof, fill
+        sheared = cv2.warpAffine(cut, m, (w, bot), flags=cv2.INTER_LINEAR)[top:bot]
+        prof[i] = sheared.mean(axis=0)
+    # Each line's depth is the deepest of three neighbouring columns (all slopes at once).
+    return np.maximum(prof, np.maximum(np.roll(prof, 1, axis=1), np.roll(prof, -1, axis=1))), fill
 
 
 def repair_cuts(
@@ -217,14 +249,56 @@ def repair_cuts(
     return out[0], out[1]
 
 
-def _window(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
-    """A fixed-size window (0.9 x 1.2 glyph heights) centred on a box, as 32 x 48 pixels."""
+def _crop(img: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """``img[y0 : y0 + h, x0 : x0 + w]`` with zeros outside the image.
+
+    The same as slicing the zero-padded image (where the padding reaches), without padding
+    (copying) the whole band for every glyph.
+    """
+    out = np.zeros((h, w), img.dtype)
+    ih, iw = img.shape
+    xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + w, iw), min(y0 + h, ih)
+    if xa < xb and ya < yb:
+        out[ya - y0 : yb - y0, xa - x0 : xb - x0] = img[ya:yb, xa:xb]
+    return out
+
+
+def _window_origin(x: int, y: int, w: int, h: int) -> tuple[int, int]:
+    """Top-left corner of the :func:`_window` of a box."""
     cx, cy = x + w / 2, y + h / 2
-    x0, y0 = int(cx - 0.45 * GLYPH_H), int(cy - 0.6 * GLYPH_H)
-    pad = GLYPH_H
-    big = np.pad(img, pad)
-    win = big[y0 + pad : y0 + pad + int(1.2 * GLYPH_H), x0 + pad : x0 + pad + int(0.9 * GLYPH_H)]
+    return int(cx - 0.45 * GLYPH_H), int(cy - 0.6 * GLYPH_H)
+
+
+WINDOW_W, WINDOW_H = int(0.9 * GLYPH_H), int(1.2 * GLYPH_H)
+
+
+def _window(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """A fixed-size window (0.9 x 1.2 glyph heights) centred on a box, as 32 x 48 pixels.
+
+    Zeros outside the band (boxes lie in the band, so a window sticks out by less than a
+    glyph height, the padding this once took from a padded copy of the band).
+    """
+    x0, y0 = _window_origin(x, y, w, h)
+    win = _crop(img, x0, y0, WINDOW_W, WINDOW_H)
     return cv2.resize(win, (32, 48), interpolation=cv2.INTER_AREA)
+
+
+# OpenCV warps a row in SIMD blocks and the columns after the last full block with scalar
+# code, which may round the last bit differently; a block is at most 64 columns.
+SIMD_COLUMNS = 64
+
+
+def _warp_corner(img: np.ndarray, m: np.ndarray, width: int, height: int, flags: int) -> np.ndarray:
+    """``cv2.warpAffine(img, m, (w, h), flags=flags)`` (``img`` h x w), at least its top-left
+    ``width`` x ``height`` pixels, computed bit for bit as in the full-size warp.
+
+    Every output pixel is computed from its own coordinates, so a smaller output is the full
+    one's corner, provided the kept columns are still in whole SIMD blocks
+    (:data:`SIMD_COLUMNS`). One glyph's window needs only the band up to that glyph.
+    """
+    h, w = img.shape
+    width = min(w, -(-width // SIMD_COLUMNS) * SIMD_COLUMNS)
+    return cv2.warpAffine(img, m, (width, min(h, height)), flags=flags)
 
 
 def _edge_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -232,7 +306,7 @@ def _edge_distance(a: np.ndarray, b: np.ndarray) -> float:
 
     def grad(x: np.ndarray) -> np.ndarray:
         x = cv2.GaussianBlur(x, (0, 0), 1.0)
-        g = cv2.magnitude(cv2.Sobel(x, cv2.CV_32F, 1, 0), cv2.Sobel(x, cv2.CV_32F, 0, 1))
+        g = magnitude(cv2.Sobel(x, cv2.CV_32F, 1, 0), cv2.Sobel(x, cv2.CV_32F, 0, 1))
         return g.ravel() - float(g.mean())
 
     ga, gb = grad(a), grad(b)
@@ -286,7 +360,6 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
     pad = 6
     pr = np.pad(rs, margin + pad)
     pc = np.pad(cs, margin + pad)
-    rbin = np.pad(ref.binary, 3)
     out = []
     for (x, y, bw, bh), cbox in zip(ref.boxes, cand.boxes, strict=True):
         x0, y0 = x + margin, y + margin  # in padded coordinates, minus pad
@@ -294,21 +367,25 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
         search = pc[
             y0 - margin : y0 + bh + 2 * pad + margin, x0 - margin : x0 + bw + 2 * pad + margin
         ]
-        ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin)
-        rot_drop = rotation_drop(tmpl)
-        xs, ncc_x = width_search(tmpl, search, ang)
+        turned = _rotations(tmpl)
+        ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin, turned)
+        rot_drop = rotation_drop(tmpl, turned=turned)
+        xs, ncc_x = width_search(tmpl, search, ang, turned)
         r_area = float(ref.binary[y : y + bh, x : x + bw].sum())
         sx, sy_ = round(x + dx), round(y + dy)
         c_area = float(wbin[max(sy_, 0) : max(sy_, 0) + bh, max(sx, 0) : max(sx, 0) + bw].sum())
         m2 = cv2.getRotationMatrix2D((x + bw / 2, y + bh / 2), ang, 1.0)
         m2[:, 2] += np.array([dx, dy])
-        cb = cv2.warpAffine(wbin, m2, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
-        aligned = cv2.warpAffine(warped, m2, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        # Only the part of the band up to this glyph's window and ink box is warped.
+        wx, wy = _window_origin(x, y, bw, bh)
+        right, low = max(wx + WINDOW_W, x + bw + 3), max(wy + WINDOW_H, y + bh + 3)
+        cb = _warp_corner(wbin, m2, right, low, cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+        aligned = _warp_corner(warped, m2, right, low, cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
         rwin, cwin = _window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh)
         edge = _edge_distance(rwin, cwin)
         extra, missing = _pieces(rwin, cwin)
         ink = _ink(
-            rbin[y : y + bh + 6, x : x + bw + 6], np.pad(cb, 3)[y : y + bh + 6, x : x + bw + 6]
+            _crop(ref.binary, x - 3, y - 3, bw + 6, bh + 6), _crop(cb, x - 3, y - 3, bw + 6, bh + 6)
         )
         cw = cbox[2] / max(x_scale(m, x + bw / 2, y + bh / 2), 1e-3)
         ch = cbox[3] / max(y_scale(m, x + bw / 2, y + bh / 2), 1e-3)

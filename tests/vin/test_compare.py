@@ -7,7 +7,18 @@ import numpy as np
 import pytest
 
 from pipeline.vin.compare import Thresholds, _detrend, decide
-from pipeline.vin.glyphs import _local_contrast, _pieces, _subpixel, rotation_drop, width_search
+from pipeline.vin.glyphs import (
+    CUT_SLOPES,
+    _crop,
+    _cut_profiles,
+    _local_contrast,
+    _pieces,
+    _rotations,
+    _subpixel,
+    _warp_corner,
+    rotation_drop,
+    width_search,
+)
 
 
 def _raw(n: int = 17, **over: dict[int, float]) -> list[dict[str, float]]:
@@ -157,3 +168,75 @@ def test_shift_scale_is_tighter_in_a_quiet_band_only() -> None:
     wobble = {i: (0.006 if i % 2 else -0.006) * 48.0 for i in range(17)}
     noisy = decide(_raw(dx=off, dy=wobble), Thresholds())
     assert noisy.verdict == "match"
+
+
+# The shortcuts below only save work: each must give the straightforward version's result bit
+# for bit (measurements are compared across versions and runs).
+
+
+def test_warp_corner_is_the_full_warps_corner_bit_for_bit() -> None:
+    rng = np.random.default_rng(303)
+    for _ in range(40):
+        h, w = 86, int(rng.integers(300, 1000))
+        strokes = rng.random((h, w)).astype(np.float32)
+        binary = (rng.random((h, w)) > 0.6).astype(np.uint8)
+        m = cv2.getRotationMatrix2D(
+            (rng.uniform(0, w), rng.uniform(20, 60)), rng.uniform(-10, 10), 1
+        )
+        m[:, 2] += rng.normal(0, 2, 2)
+        width, height = int(rng.integers(1, w + 80)), int(rng.integers(1, h + 10))
+        for img, interp in ((strokes, cv2.INTER_LINEAR), (binary, cv2.INTER_NEAREST)):
+            flags = interp | cv2.WARP_INVERSE_MAP
+            full = cv2.warpAffine(img, m, (w, h), flags=flags)
+            corner = _warp_corner(img, m, width, height, flags)
+            assert corner.shape[0] >= min(h, height) and corner.shape[1] >= min(w, width)
+            assert np.array_equal(corner, full[: corner.shape[0], : corner.shape[1]])
+
+
+def test_crop_is_a_slice_of_the_zero_padded_image() -> None:
+    img = np.random.default_rng(101).random((30, 50)).astype(np.float32)
+    big = np.pad(img, 20)
+    for x0, y0, w, h in ((-7, -5, 20, 15), (40, 20, 20, 15), (10, 5, 12, 9), (-3, 25, 60, 10)):
+        assert np.array_equal(
+            _crop(img, x0, y0, w, h), big[y0 + 20 : y0 + 20 + h, x0 + 20 : x0 + 20 + w]
+        )
+
+
+def _cut_profiles_full_height(s: np.ndarray, top: int, bot: int) -> tuple[np.ndarray, np.ndarray]:
+    """The straightforward version: every slope's shear over the whole band, one at a time."""
+    left = [np.zeros_like(s) for _ in range(4)]
+    for out, d in zip(left, (2, 3, -2, -3), strict=True):
+        if d > 0:
+            out[:, d:] = s[:, :-d]
+        else:
+            out[:, :d] = s[:, -d:]
+    fill = np.minimum(np.maximum(left[0], left[1]), np.maximum(left[2], left[3]))
+    cut = np.clip(fill - s, 0, None)
+    h, w = s.shape
+    yc = (top + bot) / 2
+    prof = np.empty((len(CUT_SLOPES), w), np.float32)
+    for i, k in enumerate(CUT_SLOPES):
+        m = np.array([[1.0, -k, k * yc], [0.0, 1.0, 0.0]], np.float32)
+        p = cv2.warpAffine(cut, m, (w, h), flags=cv2.INTER_LINEAR)[top:bot].mean(axis=0)
+        prof[i] = np.maximum(p, np.maximum(np.roll(p, 1), np.roll(p, -1)))
+    return prof, fill
+
+
+def test_cut_profiles_match_the_full_height_shears_bit_for_bit() -> None:
+    rng = np.random.default_rng(202)
+    for _ in range(6):
+        h, w = int(rng.integers(60, 100)), int(rng.integers(300, 900))
+        s = cv2.GaussianBlur((rng.random((h, w)) > 0.7).astype(np.float32), (0, 0), 1.5)
+        top = int(rng.integers(0, 20))
+        bot = int(rng.integers(h - 20, h + 1))
+        got, want = _cut_profiles(s, top, bot), _cut_profiles_full_height(s, top, bot)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_shared_turned_templates_change_nothing() -> None:
+    tmpl = np.ascontiguousarray(_glyph("7")[4:66, 6:60])
+    turned = _rotations(tmpl)
+    assert rotation_drop(tmpl, turned=turned) == rotation_drop(tmpl)
+    search = _glyph("7", stretch=0.9)
+    for angle in (3.0, 4.5):
+        assert width_search(tmpl, search, angle, turned) == width_search(tmpl, search, angle)
