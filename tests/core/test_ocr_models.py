@@ -211,3 +211,15 @@ def test_a_damaged_cached_model_falls_back_to_the_wheel_models(
     assert _model_paths(True, tmp_path)["Rec"].stat().st_size == len(data)
     image = cv2.imread(str(PROJECT / "samples" / "packages" / "14-clean" / "0113.jpg"))
     assert read_vin(image, engine).readable
+
+
+def test_the_engines_sessions_keep_the_memory_arena_and_rapidocr_is_left_as_it_was() -> None:
+    from rapidocr_onnxruntime.utils import infer_engine
+
+    engine = RapidOcrEngine()
+    det = engine._engine.text_det.infer.session
+    rec = engine._engine.text_rec.session.session
+    assert det.get_session_options().enable_cpu_mem_arena
+    assert rec.get_session_options().enable_cpu_mem_arena
+    # Only the engine's construction is affected: sessions RapidOCR makes later are its own.
+    assert not infer_engine.OrtInferSession._init_sess_opts({}).enable_cpu_mem_arena
