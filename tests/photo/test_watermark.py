@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
+import cv2
+import numpy as np
 import pytest
 
 from pipeline.ocr import RapidOcrEngine
@@ -57,3 +59,17 @@ def test_varied_synthetic(ocr: RapidOcrEngine) -> None:
             assert stamp.moment == moment  # a trusted stamp must be the right one
             found += 1
     assert found >= n - 3  # measured 21/24 on a larger run of the same generator
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_blob_boxes_are_the_connected_components_boxes(seed: int) -> None:
+    """Contour-traced boxes equal cv2's connected-component stats, blobs in holes included."""
+    from pipeline.photo.textlines import blob_boxes
+
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((120, 200)) > 0.93).astype(np.uint8) * 255
+    mask = cv2.dilate(mask, np.ones((2, 3), np.uint8))
+    cv2.rectangle(mask, (20, 20), (120, 90), 255, 2)  # a ring with blobs inside its hole
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    want = sorted(tuple(int(v) for v in s[:4]) for s in stats[1:n])
+    assert sorted(blob_boxes(mask)) == want
