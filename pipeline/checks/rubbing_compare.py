@@ -78,9 +78,10 @@ class RubbingCompare(Check):
             "suspect_positions": list(result.suspects),
             "note": result.note,
         }
-        overlay = {"overlay": draw_overlay(ref_band, cand_band, result)}
         if result.verdict == "match":
             return passed(**detail)
+        # The reviewer's picture only for a finding a reviewer will open.
+        overlay = {"overlay": draw_overlay(ref_band, cand_band, result)}
         if result.verdict == "unreadable":
             return Result("review", "rubbing_unreadable", detail, overlay)
         outcome = self.params.mismatch_outcome
