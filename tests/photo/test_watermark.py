@@ -67,8 +67,8 @@ def test_blob_boxes_are_the_connected_components_boxes(seed: int) -> None:
     from pipeline.photo.textlines import blob_boxes
 
     rng = np.random.default_rng(seed)
-    mask = (rng.random((120, 200)) > 0.93).astype(np.uint8) * 255
-    mask = cv2.dilate(mask, np.ones((2, 3), np.uint8))
+    specks = (rng.random((120, 200)) > 0.93).astype(np.uint8) * 255
+    mask = cv2.dilate(specks, np.ones((2, 3), np.uint8))
     cv2.rectangle(mask, (20, 20), (120, 90), 255, 2)  # a ring with blobs inside its hole
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     want = sorted(tuple(int(v) for v in s[:4]) for s in stats[1:n])

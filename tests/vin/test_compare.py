@@ -182,7 +182,7 @@ def test_warp_corner_is_the_full_warps_corner_bit_for_bit() -> None:
         binary = (rng.random((h, w)) > 0.6).astype(np.uint8)
         m = cv2.getRotationMatrix2D(
             (rng.uniform(0, w), rng.uniform(20, 60)), rng.uniform(-10, 10), 1
-        )
+        ).astype(np.float64)
         m[:, 2] += rng.normal(0, 2, 2)
         width, height = int(rng.integers(1, w + 80)), int(rng.integers(1, h + 10))
         for img, interp in ((strokes, cv2.INTER_LINEAR), (binary, cv2.INTER_NEAREST)):
