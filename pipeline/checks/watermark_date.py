@@ -96,6 +96,11 @@ class WatermarkDate(Check):
             ctx.local(ctx.manifest.started_at).isoformat(),
             ctx.local(ctx.manifest.finished_at).isoformat(),
         ]
+        if not stamp.padded:
+            # "2026/11/26 120:33" for 12:20:33, "2026/11/23108" for 10:8: a dropped digit or
+            # separator turns the hour into one digit (stations print it padded), and the
+            # time it gives says nothing about when the photo was taken.
+            return review("watermark_unreadable", why="time read with a dropped digit", **detail)
         if stamp.score < p.min_score and _near_by_confusion(local, start, end):
             return review(
                 "watermark_unreadable", why="time differs by one confusable digit", **detail

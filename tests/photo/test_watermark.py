@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -73,3 +74,47 @@ def test_blob_boxes_are_the_connected_components_boxes(seed: int) -> None:
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     want = sorted(tuple(int(v) for v in s[:4]) for s in stats[1:n])
     assert sorted(blob_boxes(mask)) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("2026/11/26 120:33", "review"),  # 12:20:33 with a digit lost: hour read as "1"
+        ("2026/11/23108", "review"),  # day and time run together: hour "1", minute "08"
+        ("2026/11/26 01:20:33", "fail"),  # printed padded and outside the window: a real fail
+        ("2026/11/26 12:20:33", "pass"),
+    ],
+)
+def test_a_time_read_with_a_dropped_digit_goes_to_review(
+    tmp_path: Path, text: str, outcome: str
+) -> None:
+    """The window check must not fail an inspection on a time the OCR garbled."""
+    from zoneinfo import ZoneInfo
+
+    from pipeline.checks.base import CheckContext
+    from pipeline.checks.watermark_date import WatermarkDate
+    from pipeline.config import load_settings
+    from pipeline.package import LocalPackage
+    from pipeline.photo.textlines import LineBox
+    from pipeline.photo.watermark import Stamp
+    from pipeline.services import Services
+    from pipeline.verify import load
+    from tests.packages import make_package
+
+    services = Services(load_settings(env={"INSPECTPIPE_HOME": str(tmp_path / "home")}))
+    package = load(LocalPackage(make_package(tmp_path, codes=["0351"])), services)
+    tz = ZoneInfo("Asia/Shanghai")
+    item = package.items[0]
+    parsed = parse_stamp(text)
+    assert parsed is not None
+    moment, seconds, padded = parsed
+    start = package.manifest.started_at.astimezone(tz)
+    moment = moment.replace(year=start.year, month=start.month, day=start.day)
+    if outcome == "pass":  # inside the package's window
+        moment = moment.replace(hour=start.hour, minute=start.minute) + timedelta(minutes=5)
+    item.cache["watermark"] = Stamp(moment, text, 0.97, LineBox(0, 0, 10, 10, 1.0), seconds, padded)
+    ctx = CheckContext(package, package.manifest.vehicle, None, services, tz)
+    result = WatermarkDate(WatermarkDate.params_model()).check_item(ctx, item)
+    assert result.outcome == outcome, result
+    if outcome == "review":
+        assert result.detail["why"] == "time read with a dropped digit"
