@@ -6,8 +6,9 @@ idempotency and self-exclusion rules). A horizontally mirrored copy is looked up
 
 Distances (Hamming, 64-bit pHash) were chosen from measurements (README): re-encodes and
 resizes of one photo stay at 0-2 bits; a consecutive shot of the same car in the same bay
-(1-5 % camera shift or zoom) lands at 2-14 bits, most often above 5. So: same sha256 or
-distance <= ``fail_distance`` fails; up to ``review_distance`` is ``review``; further passes.
+(1-5 % camera shift or zoom) lands at 2-14 bits, most often above 5. So: same sha256, or
+distance <= ``fail_distance`` to a photo of the same type (code), fails; up to
+``review_distance`` (or that close to another type) is ``review``; further passes.
 The band index guarantees every stored hash within 3 bits is found; 4-5 bits are found only
 when they happen to share a band, so the review band is best effort.
 """
@@ -97,18 +98,24 @@ class PhotoReuse(Check):
                     )
                 ]
             )  # fmt: skip
-        return self._decide(value, matches, mirrored)
+        return self._decide(value, matches, mirrored, item.item.code)
 
-    def _decide(self, value: int, matches: list[Match], mirrored: list[Match]) -> Result:
+    def _decide(self, value: int, matches: list[Match], mirrored: list[Match], code: str) -> Result:
         p = self.params
         detail: dict[str, Any] = {"phash": f"{value:016x}"}
-        hard = [x for x in matches if x.exact or x.distance <= p.fail_distance]
+        # A near-identical hash of another photo *type* fails only when the bytes are the
+        # same: 64 bits of coarse layout also bring two different vehicles shot from other
+        # sides of one kind of hall within 2 bits (seen: a red bus's 0111 and a brown bus's
+        # 0112 from another station, 2 bits apart), so those go to a person.
+        hard = [x for x in matches if x.exact or (x.distance <= p.fail_distance and x.code == code)]
         if hard:
             return failed("photo_reused", **_about(hard), exact=hard[0].exact, **detail)
         if mirrored:
             return failed("photo_reused", **_about(mirrored), mirrored=True, **detail)
         if matches:
-            return review("photo_similar", **_about(matches), **detail)
+            other = any(x.distance <= p.fail_distance and x.code != code for x in matches)
+            extra = {"other_type": True} if other else {}
+            return review("photo_similar", **_about(matches), **extra, **detail)
         return passed(**detail)
 
 

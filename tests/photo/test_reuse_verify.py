@@ -67,3 +67,27 @@ def test_verify_a_then_b(home: Path, tmp_path: Path) -> None:
         assert bank.count() == count
     finally:
         services.close()
+
+
+def test_a_near_identical_photo_of_another_type_goes_to_review(home: Path, tmp_path: Path) -> None:
+    """Two different vehicles from other sides of one kind of hall can hash within 2 bits;
+    that alone does not fail an inspection when the photo types differ (same bytes still do)."""
+    day_a = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
+    day_b = day_a + timedelta(days=365)
+    bay = render(Scene(seed=31, watermark=day_a + timedelta(minutes=3)))
+    a = write_package(tmp_path / "A", "A-0003", {"0111": jpeg(bay, 90)}, started=day_a)
+    resized = cv2.resize(bay, (1280, 720), interpolation=cv2.INTER_AREA)
+    b_photos = {"0112": jpeg(resized, 75), "0113": jpeg(bay, 90)}  # re-encoded; same bytes
+    b = write_package(tmp_path / "B", "B-0004", b_photos, started=day_b)
+    services = Services(load_settings())
+    try:
+        _reuse(verify_package(LocalPackage(a), services, only=["photo_reuse"]))
+        second = _reuse(verify_package(LocalPackage(b), services, only=["photo_reuse"]))
+        outcome, reason, detail = second["0112"]
+        assert (outcome, reason) == ("review", "photo_similar")
+        assert detail["other_type"] is True and detail["file"] == "0111.jpg"
+        assert int(str(detail["distance"])) <= 2
+        outcome, reason, detail = second["0113"]
+        assert (outcome, reason) == ("fail", "photo_reused") and detail["exact"] is True
+    finally:
+        services.close()
