@@ -139,7 +139,8 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     return (cx, cy), (max(rw, rh), min(rw, rh)), ang
 
 
-# Lighting is smooth: blurring a copy this many times smaller gives the same field, cheaply.
+# Lighting is smooth: blurring a copy this many times smaller gives nearly the same field
+# (within ~3 % of the direct blur inside the image on tuning rubbings), 8x cheaper.
 _LIGHT_SHRINK = 2
 
 
