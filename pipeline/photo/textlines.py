@@ -44,6 +44,10 @@ class LineBox:
         ]
 
 
+# A text line is at most this share of the working height; a block of lines at most this.
+MAX_LINE, MAX_BLOCK = 0.12, 0.3
+
+
 def propose_lines(gray: np.ndarray, *, work_height: int = 540, limit: int = 8) -> list[LineBox]:
     """Up to ``limit`` text-line boxes, best first."""
     h, w = gray.shape[:2]
@@ -73,15 +77,19 @@ def propose_lines(gray: np.ndarray, *, work_height: int = 540, limit: int = 8) -
         lines, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3))
     )
     found = blob_boxes(lines)
+    # Closely spaced stamp lines (date, station, plate, photo type) close into one block taller
+    # than a line: such blocks are kept here and split into lines below, then measured.
     raw = [
-        (x, y, x + bw, y + bh) for x, y, bw, bh in found if 6 <= bh <= 0.12 * sh and bw >= 0.6 * bh
+        (x, y, x + bw, y + bh)
+        for x, y, bw, bh in found
+        if 6 <= bh <= MAX_BLOCK * sh and bw >= 0.6 * min(bh, MAX_LINE * sh)
     ]
     boxes: list[LineBox] = []
     inv = 1.0 / scale
     rows = [part for box in _merge_rows(raw) for part in _split_lines(strokes, box)]
     for x0, y0, x1, y1 in rows:
         bw, bh = x1 - x0, y1 - y0
-        if bw < 2.5 * bh:
+        if bh > MAX_LINE * sh or bw < 2.5 * bh:
             continue
         density = float(np.count_nonzero(strokes[y0:y1, x0:x1])) / (bw * bh)
         if not 0.12 <= density <= 0.95:

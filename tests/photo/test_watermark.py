@@ -118,3 +118,22 @@ def test_a_time_read_with_a_dropped_digit_goes_to_review(
     assert result.outcome == outcome, result
     if outcome == "review":
         assert result.detail["why"] == "time read with a dropped digit"
+
+
+def test_tightly_spaced_stamp_lines_are_split_not_dropped(ocr: RapidOcrEngine) -> None:
+    """Five stamp lines printed without gaps close into one block taller than a line; it is
+    split into lines (it was dropped whole, and the photo went to review unread)."""
+    img = np.full((720, 1280, 3), (170, 160, 200), np.uint8)
+    cv2.rectangle(img, (400, 200), (1100, 600), (60, 40, 140), -1)
+    lines = ["2026/11/23 09:22:28", "STATION 3706000456", "PLATE LU A12345", "0111 LEFT 45",
+             "LANE 3 OPERATOR 17"]  # fmt: skip
+    for i, text in enumerate(lines):
+        y = 34 + 22 * i
+        cv2.putText(img, text, (16, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (20, 20, 20), 5, cv2.LINE_AA)
+        cv2.putText(img, text, (16, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    from pipeline.photo.textlines import propose_lines
+
+    assert len(propose_lines(gray)) == len(lines)
+    stamp, _ = find_stamp(img, gray, ocr)
+    assert stamp is not None and stamp.moment == datetime(2026, 11, 23, 9, 22, 28)
