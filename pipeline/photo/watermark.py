@@ -75,12 +75,17 @@ def find_stamp(
         text, score = reader.read_line(box.crop(image))
         reads.append((text, score))
         parsed = parse_stamp(text)
-        if parsed is None and _FRAGMENT.search(text.translate(_TO_DIGIT)):
-            # Part of the stamp was proposed as a separate fragment: read the row again, wider.
+        unpadded = parsed is not None and not parsed[2]
+        if (parsed is None or unpadded) and _FRAGMENT.search(text.translate(_TO_DIGIT)):
+            # Part of the stamp was proposed as a separate fragment (or the line was cut short,
+            # so "2026/11/2309" parses only as an unpadded 11-02 03:09): read the row again,
+            # wider, and keep that read unless it parses worse.
             wide = LineBox(max(0, box.x0 - box.width), box.y0, box.x1 + box.width, box.y1, 0.0)
-            text, score = reader.read_line(wide.crop(image))
-            reads.append((text, score))
-            parsed = parse_stamp(text)
+            wide_text, wide_score = reader.read_line(wide.crop(image))
+            reads.append((wide_text, wide_score))
+            wide_parsed = parse_stamp(wide_text)
+            if wide_parsed is not None and (parsed is None or wide_parsed[2]):
+                text, score, parsed = wide_text, wide_score, wide_parsed
         if parsed is not None:
             return Stamp(parsed[0], text, score, box, parsed[1], parsed[2]), reads
     return None, reads

@@ -137,3 +137,32 @@ def test_tightly_spaced_stamp_lines_are_split_not_dropped(ocr: RapidOcrEngine) -
     assert len(propose_lines(gray)) == len(lines)
     stamp, _ = find_stamp(img, gray, ocr)
     assert stamp is not None and stamp.moment == datetime(2026, 11, 23, 9, 22, 28)
+
+
+class _Scripted:
+    """A line reader answering by crop width: the proposal cut short, or the wider re-read."""
+
+    def __init__(self, narrow: str, wide: str) -> None:
+        self.narrow, self.wide = narrow, wide
+        self.widths: list[int] = []
+
+    def read_line(self, image: np.ndarray) -> tuple[str, float]:
+        self.widths.append(image.shape[1])
+        return (self.wide if len(self.widths) > 1 else self.narrow), 0.95
+
+
+def test_a_line_cut_short_is_read_again_wider_when_it_parses_unpadded() -> None:
+    """ "2026/11/2309" parses only as an unpadded 2026-11-02 03:09; the row is read again wider
+    and the full stamp kept (a padded parse is never replaced by a worse one)."""
+    img = np.full((720, 1280, 3), 200, np.uint8)
+    cv2.putText(img, "2026/11/23 09:33:01", (16, 34), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    reader = _Scripted("2026/11/2309", "2026/11/23 09:33:01")
+    stamp, reads = find_stamp(img, gray, reader)
+    assert stamp is not None and stamp.padded
+    assert stamp.moment == datetime(2026, 11, 23, 9, 33, 1)
+    assert len(reads) == 2 and reader.widths[1] > reader.widths[0]
+    # A full first read is not read again.
+    reader = _Scripted("2026/11/23 09:33:01", "unused")
+    stamp, reads = find_stamp(img, gray, reader)
+    assert stamp is not None and len(reads) == 1
