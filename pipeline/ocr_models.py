@@ -275,13 +275,20 @@ def _affine_as_conv(g: _Graph) -> int:
     return count
 
 
-def _probe(model_bytes: bytes, shape: tuple[int, ...]) -> np.ndarray:
+def single_thread_session(model: bytes | Path) -> Any:
+    """An onnxruntime CPU session on one thread, quiet (for probes and benchmarks)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def _probe(model_bytes: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    session = single_thread_session(model_bytes)
     x = np.random.default_rng(20261128).random(shape, dtype=np.float32) * 2 - 1
     return np.asarray(session.run(None, {session.get_inputs()[0].name: x})[0])
 

@@ -54,19 +54,10 @@ def _inputs(image: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
     }
 
 
-def _session(path: Path) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def run(args: argparse.Namespace, app: App) -> int:
     """Measure and print."""
     from pipeline.ocr import _model_paths
+    from pipeline.ocr_models import single_thread_session as session
 
     image = cv2.imread(str(args.image))
     if image is None:
@@ -74,7 +65,7 @@ def run(args: argparse.Namespace, app: App) -> int:
     cache = app.settings.ocr.model_cache
     wheel = _model_paths(False, None)
     folded = _model_paths(True, Path(app.settings.expand(cache)) if cache else None)
-    sessions = {part: (_session(wheel[part]), _session(folded[part])) for part in ("Det", "Rec")}
+    sessions = {part: (session(wheel[part]), session(folded[part])) for part in ("Det", "Rec")}
     out: dict[str, Any] = {"models": {p: str(folded[p]) for p in folded}, "inputs": {}}
     for label, (part, x) in _inputs(image).items():
         a, b = sessions[part]
