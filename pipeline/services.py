@@ -124,9 +124,13 @@ class Services:
         """Load what the first message would otherwise wait for: the check table and the OCR
         models (with one tiny inference, which allocates onnxruntime's buffers). Workers call
         this before they take messages; services that may be down (store, database) stay
-        lazy, so their outages are retried by the message handler."""
+        lazy, so their outages are retried by the message handler. It also sets OpenCV's
+        thread count for the process (``[worker] image_threads``)."""
+        import cv2
         import numpy as np
 
+        if self.settings.worker.image_threads:
+            cv2.setNumThreads(self.settings.worker.image_threads)
         _ = self.checks
         self.ocr.read_line(np.full((48, 160, 3), 255, np.uint8))
 

@@ -69,3 +69,22 @@ def test_unknown_env_var_is_an_error() -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings("/nonexistent/x.toml", env={})
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("0", None)])
+def test_worker_warm_up_sets_opencv_threads(
+    tmp_path: Path, value: str, expected: int | None
+) -> None:
+    """A worker runs OpenCV on ``[worker] image_threads`` threads; 0 leaves OpenCV's own."""
+    import cv2
+
+    from pipeline.services import Services
+
+    before = cv2.getNumThreads()
+    env = {"INSPECTPIPE_HOME": str(tmp_path), "INSPECTPIPE_WORKER_IMAGE_THREADS": value}
+    try:
+        cv2.setNumThreads(3)
+        Services(load_settings(DEFAULT_CONFIG, env=env)).warm_up()
+        assert cv2.getNumThreads() == (3 if expected is None else expected)
+    finally:
+        cv2.setNumThreads(before)
