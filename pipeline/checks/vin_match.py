@@ -24,9 +24,17 @@ from pipeline.checks.base import (
 from pipeline.package import LoadedItem
 from pipeline.vin import rules
 from pipeline.vin.band import Band, rectify
-from pipeline.vin.reading import UNREADABLE, VinRead, read_band, read_vin
+from pipeline.vin.reading import (
+    CLOSE_UP_SIDES,
+    DETECT_SIDES,
+    UNREADABLE,
+    VinRead,
+    read_band,
+    read_vin,
+)
 
 RUBBING_CODE = "J"
+VIN_PHOTO_CODE = "0113"  # 车辆识别代号: a close-up of the stamped VIN
 
 
 class VinMatchParams(Params):
@@ -57,7 +65,8 @@ def vin_read_of(ctx: CheckContext, item: LoadedItem, min_confidence: float) -> V
         if band is not None and band.boxes:
             result = read_band(band, ctx.services.ocr, min_confidence)
     if not result.readable:
-        result = read_vin(item.image, ctx.services.ocr, min_confidence)
+        sides = CLOSE_UP_SIDES if item.item.code == VIN_PHOTO_CODE else DETECT_SIDES
+        result = read_vin(item.image, ctx.services.ocr, min_confidence, sides=sides)
     item.cache["vin_read"] = result
     return result
 

@@ -11,7 +11,14 @@ import pytest
 from pipeline.ocr import OcrLine, RapidOcrEngine
 from pipeline.samplegen.stamp import DieStyle, render_vin_photo
 from pipeline.vin import rules
-from pipeline.vin.reading import UNREADABLE, best_read, candidates, read_vin
+from pipeline.vin.reading import (
+    CLOSE_UP_SIDES,
+    DETECT_SIDES,
+    UNREADABLE,
+    best_read,
+    candidates,
+    read_vin,
+)
 from tests.realdata import REALDATA
 
 REAL = REALDATA / "vin"
@@ -70,6 +77,36 @@ def test_generated_vin_photos_read_exactly(ocr: RapidOcrEngine) -> None:
         read_vin(render_vin_photo(v, DieStyle.random(rng), rng, (1024, 640)), ocr) for v in vins
     ]
     assert [r.vin for r in reads] == vins
+
+
+def test_close_up_sides_read_near_and_far_vins(ocr: RapidOcrEngine) -> None:
+    """VIN photos are detected on a 480 px copy first; a VIN photographed from further away
+    (the close-up shrunk to a quarter in a 1920x1080 frame) is found on the 960 px copy."""
+    from pipeline.vin.evalgen import random_vin
+
+    rng = np.random.default_rng(9)
+    sides: list[int] = []
+    detect = ocr.detect
+
+    def counting(image: np.ndarray, *, max_side: int = 960) -> list:  # type: ignore[type-arg]
+        sides.append(max_side)
+        return detect(image, max_side=max_side)
+
+    for scale, tried in ((1.0, [480]), (0.25, [480, 960])):
+        vin = random_vin(rng)
+        photo = render_vin_photo(vin, DieStyle.random(rng), rng, (1920, 1080))
+        frame = np.full_like(photo, int(np.median(photo)))
+        small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        h, w = small.shape[:2]
+        frame[(1080 - h) // 2 : (1080 - h) // 2 + h, (1920 - w) // 2 : (1920 - w) // 2 + w] = small
+        ocr.detect = counting  # type: ignore[method-assign]
+        try:
+            sides.clear()
+            near = read_vin(frame, ocr, sides=CLOSE_UP_SIDES)
+            assert sides == tried
+        finally:
+            del ocr.detect
+        assert near.vin == read_vin(frame, ocr, sides=DETECT_SIDES).vin == vin
 
 
 def test_blank_image_is_unreadable(ocr: RapidOcrEngine) -> None:
