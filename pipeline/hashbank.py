@@ -104,6 +104,26 @@ _COLS = (
 )
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One hash to look up: a photo's (or frame's) sha256 ("" for none, e.g. a mirrored
+    copy, whose bytes were never received) and pHash, and the largest distance reported."""
+
+    sha256: str
+    phash: int
+    max_distance: int = 3
+
+
+@dataclass(frozen=True)
+class PhotoKey:
+    """Where a photo (or frame) of an inspection is stored in the bank."""
+
+    inspection_id: str
+    attempt: int
+    file: str
+    frame: int | None = None
+
+
 class HashBank:
     """Look up and add photo hashes in the ``photo_hashes`` table of a SQLAlchemy engine."""
 
@@ -125,62 +145,125 @@ class HashBank:
         ``added_before``: only photos stored before then (a reprocess of an inspection must
         not flag its originals because a later inspection copied them).
         """
-        b = bands(phash)
+        return self.lookup_many(
+            [Probe(sha256, phash, max_distance)],
+            exclude_inspection=exclude_inspection,
+            limit=limit,
+            added_before=added_before,
+        )[0]
+
+    def lookup_many(
+        self,
+        probes: Sequence[Probe],
+        *,
+        exclude_inspection: str,
+        limit: int = 20,
+        added_before: datetime | None = None,
+        before_first_of: PhotoKey | None = None,
+    ) -> list[list[Match]]:
+        """:meth:`lookup` for several hashes at once, in one round trip when nothing is near
+        (two otherwise): each probe's matches, as if looked up alone.
+
+        ``before_first_of``: only photos stored before that photo first was, if it ever was
+        (what :meth:`first_seen` returns, asked inside the same query).
+        """
+        if not probes:
+            return []
         t = photo_hashes.c
-        band_cols = (t.band0, t.band1, t.band2, t.band3)
-        # Phase 1 reads only the pHash of every row sharing a band: with (band_i, phash)
-        # indexes that is an index-only scan, no heap page per candidate (at 10M uniform
-        # hashes ~600 candidates per lookup, nearly all far away).
-        probe = self.probe_query(sha256, phash)
         # Autocommit: a read needs no BEGIN/ROLLBACK round trips (on a busy machine each
         # round trip waits for the server process to be scheduled).
         reader = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with translated("hash bank"), reader as conn:
-            near: set[int] = set()
-            has_exact = False
-            for stored, is_exact in conn.execute(probe):
-                has_exact = has_exact or bool(is_exact)
-                if hamming(to_unsigned(stored), phash) <= max_distance:
-                    near.add(stored)
-            if not near and not has_exact:
-                return []
-            # Phase 2 fetches full rows only for the near hashes and the exact sha256.
-            cond = or_(
-                t.sha256 == sha256,
-                *(
-                    and_(col == b[i], t.phash.in_(sorted(near)))
-                    for i, col in enumerate(band_cols)
-                    if near
-                ),
-            )
-            query = select(*_COLS).where(cond, t.inspection_id != exclude_inspection)
+            near: list[set[int]] = [set() for _ in probes]
+            exact = [False] * len(probes)
+            for stored, which, is_exact in conn.execute(self.probe_query_many(probes)):
+                p = probes[which]
+                if is_exact:
+                    exact[which] = True
+                elif hamming(to_unsigned(stored), p.phash) <= p.max_distance:
+                    near[which].add(stored)
+            wanted = [i for i, p in enumerate(probes) if near[i] or exact[i]]
+            if not wanted:
+                return [[] for _ in probes]
+            # Phase 2 fetches full rows only for the near hashes and the exact sha256s.
+            conds: list[Any] = []
+            for i in wanted:
+                p, b = probes[i], bands(probes[i].phash)
+                if p.sha256:
+                    conds.append(t.sha256 == p.sha256)
+                if near[i]:
+                    values = sorted(near[i])
+                    conds += [and_(col == b[k], t.phash.in_(values)) for k, col in _BANDS]
+            query = select(*_COLS).where(or_(*conds), t.inspection_id != exclude_inspection)
             if added_before is not None:
                 query = query.where(t.created_at < added_before)
+            if before_first_of is not None:
+                first = _exists(before_first_of)
+                seen = first.with_only_columns(photo_hashes.c.created_at).scalar_subquery()
+                query = query.where(or_(~first.exists(), t.created_at < seen))
             rows = conn.execute(query).all()
-        return _rank(rows, sha256, phash, max_distance, limit)
+        out: list[list[Match]] = []
+        for i, p in enumerate(probes):
+            mine = [r for r in rows if (p.sha256 and r.sha256 == p.sha256) or r.phash in near[i]]
+            out.append(_rank(mine, p.sha256, p.phash, p.max_distance, limit))
+        return out
 
     @staticmethod
     def probe_query(sha256: str, phash: int) -> Any:
-        """The first-phase query: pHashes sharing a band (flag 0) and of the same sha256 (1)."""
-        b = bands(phash)
+        """The first-phase query of one lookup (see :meth:`probe_query_many`)."""
+        return HashBank.probe_query_many([Probe(sha256, phash)])
+
+    @staticmethod
+    def probe_query_many(probes: Sequence[Probe]) -> Any:
+        """The first-phase query: (pHash, probe index, 0) for every stored hash sharing a
+        band with a probe, and (pHash, probe index, 1) for every row of a probe's sha256.
+
+        It reads only the pHash of every row sharing a band: with (band_i, phash) indexes
+        that is an index-only scan, no heap page per candidate (at 10M uniform hashes ~600
+        candidates per lookup, nearly all far away). The sha256 probe rides along, so a
+        photo without any match costs one round trip; an exact copy is found even if its
+        stored pHash were computed otherwise.
+        """
         t = photo_hashes.c
-        band_cols = (t.band0, t.band1, t.band2, t.band3)
-        # The sha256 probe rides along, so a photo without any match costs one round trip;
-        # an exact copy is found even if its stored pHash were computed otherwise.
-        return union_all(
-            *(select(t.phash, literal(0)).where(col == b[i]) for i, col in enumerate(band_cols)),
-            select(t.phash, literal(1)).where(t.sha256 == sha256),
-        )
+        parts: list[Any] = []
+        for i, p in enumerate(probes):
+            b = bands(p.phash)
+            parts += [
+                select(t.phash, literal(i), literal(0)).where(col == b[k]) for k, col in _BANDS
+            ]
+            if p.sha256:
+                parts.append(select(t.phash, literal(i), literal(1)).where(t.sha256 == p.sha256))
+        return union_all(*parts)
 
     def add(self, records: Iterable[HashRecord]) -> int:
         """Store records, skipping any already stored (same inspection, attempt, file, frame)."""
         now = datetime.now(UTC)
-        added = 0
+        todo = list(records)
+        if not todo:
+            return 0
         with translated("hash bank"), self.engine.begin() as conn:
-            for rec in records:
-                # The unique constraint cannot catch photos (frame is NULL, and NULLs are
-                # distinct in SQL), so look first; the savepoint covers frames and races.
-                if conn.execute(_exists(rec)).first() is not None:
+            # The unique constraint cannot catch photos (frame is NULL, and NULLs are
+            # distinct in SQL), so look first: one query for the stored keys of the files
+            # concerned, then one insert of the rest.
+            stored = {tuple(row) for row in conn.execute(_stored_keys(todo))}
+            fresh: dict[tuple[str, int, str, int | None], HashRecord] = {}
+            for rec in todo:
+                fresh.setdefault((rec.inspection_id, rec.attempt, rec.file, rec.frame), rec)
+            new = [rec for key, rec in fresh.items() if key not in stored]
+            if not new:
+                return 0
+            nested = conn.begin_nested()
+            try:
+                conn.execute(insert(photo_hashes), [rec.row(now) for rec in new])
+                nested.commit()
+                return len(new)
+            except IntegrityError:
+                nested.rollback()
+            # Another worker stored some of them meanwhile (a redelivery racing its
+            # original): one at a time, each under its own savepoint.
+            added = 0
+            for rec in new:
+                if conn.execute(_exists(_key(rec))).first() is not None:
                     continue
                 nested = conn.begin_nested()
                 try:
@@ -189,14 +272,15 @@ class HashBank:
                     added += 1
                 except IntegrityError:
                     nested.rollback()
-        return added
+            return added
 
     def first_seen(
         self, inspection_id: str, attempt: int, file: str, frame: int | None = None
     ) -> datetime | None:
         """When a photo of an inspection was first stored, or None if it never was."""
-        rec = HashRecord("", 0, inspection_id, attempt, "", "", file, "", frame)
-        query = _exists(rec).with_only_columns(photo_hashes.c.created_at)
+        query = _exists(PhotoKey(inspection_id, attempt, file, frame)).with_only_columns(
+            photo_hashes.c.created_at
+        )
         with translated("hash bank"), self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else row[0]
@@ -207,7 +291,27 @@ class HashBank:
             return int(conn.execute(text("SELECT count(*) FROM photo_hashes")).scalar_one())
 
 
-def _exists(rec: HashRecord) -> Select[Any]:
+_BANDS = tuple(
+    enumerate(
+        (photo_hashes.c.band0, photo_hashes.c.band1, photo_hashes.c.band2, photo_hashes.c.band3)
+    )
+)
+
+
+def _key(rec: HashRecord) -> PhotoKey:
+    return PhotoKey(rec.inspection_id, rec.attempt, rec.file, rec.frame)
+
+
+def _stored_keys(records: Sequence[HashRecord]) -> Select[Any]:
+    """(inspection_id, attempt, file, frame) of the stored rows of the records' files."""
+    t = photo_hashes.c
+    files = sorted({(r.inspection_id, r.attempt, r.file) for r in records})
+    return select(t.inspection_id, t.attempt, t.file, t.frame).where(
+        or_(*(and_(t.inspection_id == i, t.attempt == a, t.file == f) for i, a, f in files))
+    )
+
+
+def _exists(rec: PhotoKey) -> Select[Any]:
     t = photo_hashes.c
     frame = t.frame.is_(None) if rec.frame is None else t.frame == rec.frame
     return (

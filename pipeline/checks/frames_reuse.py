@@ -31,7 +31,7 @@ from pipeline.frames.loops import MIN_SPREAD
 from pipeline.frames.report import sheet, span
 from pipeline.frames.reuse import reuse_runs
 from pipeline.frames.scan import Scan, get_scan
-from pipeline.hashbank import HashRecord, Match
+from pipeline.hashbank import HashRecord, Match, Probe
 from pipeline.package import LoadedItem
 
 
@@ -73,23 +73,31 @@ class FramesReuse(Check):
         scan = get_scan(item)
         stride = max(1, round(p.sample_seconds * scan.sample_hz), -(-scan.n // p.max_lookups))
         coarse = list(range(0, scan.n, stride))
-        hits = {j: m for j in coarse if (m := self._lookup(ctx, bank, scan, j))}
-        for j in list(hits):  # refine: the samples between this hit and its neighbours
-            for k in range(max(0, j - stride + 1), min(scan.n, j + stride)):
-                if k not in hits and (m := self._lookup(ctx, bank, scan, k)):
-                    hits[k] = m
+        found = self._lookup(ctx, bank, scan, coarse)
+        hits = {j: found[j] for j in coarse if found[j]}
+        # Refine: the samples between each hit and its neighbours, looked up together.
+        around = {
+            j: [k for k in range(max(0, j - stride + 1), min(scan.n, j + stride)) if k not in hits]
+            for j in hits
+        }
+        found = self._lookup(ctx, bank, scan, sorted({k for ks in around.values() for k in ks}))
+        for ks in around.values():
+            for k in ks:
+                if found[k] and k not in hits:
+                    hits[k] = found[k]
         if p.add:
             bank.add(self._records(ctx, item, scan, coarse))
         return self._decide(item, scan, hits, looked_up=len(coarse))
 
-    def _lookup(self, ctx: CheckContext, bank: Any, scan: Scan, j: int) -> list[Match]:
-        found: list[Match] = bank.lookup(
-            _sha(scan, j),
-            int(scan.phash[j]),
-            exclude_inspection=ctx.manifest.inspection_id,
-            max_distance=self.params.fail_distance,
-        )
-        return found
+    def _lookup(
+        self, ctx: CheckContext, bank: Any, scan: Scan, samples: list[int]
+    ) -> dict[int, list[Match]]:
+        """Bank matches of the given samples, in one lookup."""
+        probes = [
+            Probe(_sha(scan, j), int(scan.phash[j]), self.params.fail_distance) for j in samples
+        ]
+        found = bank.lookup_many(probes, exclude_inspection=ctx.manifest.inspection_id)
+        return dict(zip(samples, found, strict=True))
 
     def _records(
         self, ctx: CheckContext, item: LoadedItem, scan: Scan, samples: list[int]

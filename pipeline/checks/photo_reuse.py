@@ -30,7 +30,7 @@ from pipeline.checks.base import (
     review,
 )
 from pipeline.errors import ConfigError
-from pipeline.hashbank import HashBank, HashRecord, Match
+from pipeline.hashbank import HashBank, HashRecord, Match, PhotoKey, Probe
 from pipeline.package import LoadedItem
 from pipeline.photo.phash import phash_pair
 
@@ -71,24 +71,18 @@ class PhotoReuse(Check):
         p = self.params
         value, flipped = photo_hash(item)
         m = ctx.manifest
-        # On a reprocess, compare only with photos stored before this one first was.
-        seen = bank.first_seen(m.inspection_id, m.attempt, item.item.file)
-        matches = bank.lookup(
-            item.sha256,
-            value,
-            exclude_inspection=m.inspection_id,
-            max_distance=p.review_distance,
-            added_before=seen,
-        )
-        mirrored: list[Match] = []
+        # On a reprocess, compare only with photos stored before this one first was. The
+        # photo and its mirror image are looked up together (one round trip when nothing
+        # is near).
+        probes = [Probe(item.sha256, value, p.review_distance)]
         if p.check_mirrored:
-            mirrored = bank.lookup(
-                "-",
-                flipped,
-                exclude_inspection=m.inspection_id,
-                max_distance=p.fail_distance,
-                added_before=seen,
-            )
+            probes.append(Probe("", flipped, p.fail_distance))
+        found = bank.lookup_many(
+            probes,
+            exclude_inspection=m.inspection_id,
+            before_first_of=PhotoKey(m.inspection_id, m.attempt, item.item.file),
+        )
+        matches, mirrored = found[0], found[1] if p.check_mirrored else []
         if p.add:
             bank.add(
                 [
