@@ -17,12 +17,24 @@ before A's own (``added_before``): the first inspection to send a photo owns it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, insert, literal, or_, select, text, union_all
+from sqlalchemy import (
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.db.engine import translated
@@ -176,7 +188,9 @@ class HashBank:
         with translated("hash bank"), reader as conn:
             near: list[set[int]] = [set() for _ in probes]
             exact = [False] * len(probes)
-            for stored, which, is_exact in conn.execute(self.probe_query_many(probes)):
+            # The statement is built once per shape; only its parameters change.
+            statement = _probe_statement(_probe_shape(probes))
+            for stored, which, is_exact in conn.execute(statement, _probe_params(probes)):
                 p = probes[which]
                 if is_exact:
                     exact[which] = True
@@ -224,16 +238,7 @@ class HashBank:
         photo without any match costs one round trip; an exact copy is found even if its
         stored pHash were computed otherwise.
         """
-        t = photo_hashes.c
-        parts: list[Any] = []
-        for i, p in enumerate(probes):
-            b = bands(p.phash)
-            parts += [
-                select(t.phash, literal(i), literal(0)).where(col == b[k]) for k, col in _BANDS
-            ]
-            if p.sha256:
-                parts.append(select(t.phash, literal(i), literal(1)).where(t.sha256 == p.sha256))
-        return union_all(*parts)
+        return _probe_statement(_probe_shape(probes)).params(_probe_params(probes))
 
     def add(self, records: Iterable[HashRecord]) -> int:
         """Store records, skipping any already stored (same inspection, attempt, file, frame)."""
@@ -241,37 +246,36 @@ class HashBank:
         todo = list(records)
         if not todo:
             return 0
-        with translated("hash bank"), self.engine.begin() as conn:
-            # The unique constraint cannot catch photos (frame is NULL, and NULLs are
-            # distinct in SQL), so look first: one query for the stored keys of the files
-            # concerned, then one insert of the rest.
-            stored = {tuple(row) for row in conn.execute(_stored_keys(todo))}
-            fresh: dict[tuple[str, int, str, int | None], HashRecord] = {}
-            for rec in todo:
-                fresh.setdefault((rec.inspection_id, rec.attempt, rec.file, rec.frame), rec)
-            new = [rec for key, rec in fresh.items() if key not in stored]
-            if not new:
-                return 0
-            nested = conn.begin_nested()
+        fresh: dict[tuple[str, int, str, int | None], HashRecord] = {}
+        for rec in todo:
+            fresh.setdefault((rec.inspection_id, rec.attempt, rec.file, rec.frame), rec)
+        with translated("hash bank"):
             try:
-                conn.execute(insert(photo_hashes), [rec.row(now) for rec in new])
-                nested.commit()
-                return len(new)
+                with self.engine.begin() as conn:
+                    # The unique constraint cannot catch photos (frame is NULL, and NULLs are
+                    # distinct in SQL), so look first: one query for the stored keys of the
+                    # files concerned, then one insert of the rest.
+                    stored = {tuple(row) for row in conn.execute(_stored_keys(todo))}
+                    new = [rec for key, rec in fresh.items() if key not in stored]
+                    if new:
+                        conn.execute(insert(photo_hashes), [rec.row(now) for rec in new])
+                    return len(new)
             except IntegrityError:
-                nested.rollback()
+                pass
             # Another worker stored some of them meanwhile (a redelivery racing its
             # original): one at a time, each under its own savepoint.
             added = 0
-            for rec in new:
-                if conn.execute(_exists(_key(rec))).first() is not None:
-                    continue
-                nested = conn.begin_nested()
-                try:
-                    conn.execute(insert(photo_hashes).values(**rec.row(now)))
-                    nested.commit()
-                    added += 1
-                except IntegrityError:
-                    nested.rollback()
+            with self.engine.begin() as conn:
+                for rec in fresh.values():
+                    if conn.execute(_exists(_key(rec))).first() is not None:
+                        continue
+                    nested = conn.begin_nested()
+                    try:
+                        conn.execute(insert(photo_hashes).values(**rec.row(now)))
+                        nested.commit()
+                        added += 1
+                    except IntegrityError:
+                        nested.rollback()
             return added
 
     def first_seen(
@@ -296,6 +300,37 @@ _BANDS = tuple(
         (photo_hashes.c.band0, photo_hashes.c.band1, photo_hashes.c.band2, photo_hashes.c.band3)
     )
 )
+
+
+def _probe_shape(probes: Sequence[Probe]) -> tuple[bool, ...]:
+    """Which probes carry a sha256: with their number, the probe statement's shape."""
+    return tuple(bool(p.sha256) for p in probes)
+
+
+@functools.lru_cache(maxsize=128)
+def _probe_statement(shape: tuple[bool, ...]) -> Any:
+    """The probe query for probes of this shape, with bound parameters (``_probe_params``)."""
+    t = photo_hashes.c
+    parts: list[Any] = []
+    for i, with_sha in enumerate(shape):
+        parts += [
+            select(t.phash, literal(i), literal(0)).where(col == bindparam(f"b{i}_{k}"))
+            for k, col in _BANDS
+        ]
+        if with_sha:
+            parts.append(
+                select(t.phash, literal(i), literal(1)).where(t.sha256 == bindparam(f"s{i}"))
+            )
+    return union_all(*parts)
+
+
+def _probe_params(probes: Sequence[Probe]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for i, p in enumerate(probes):
+        values.update({f"b{i}_{k}": band for k, band in enumerate(bands(p.phash))})
+        if p.sha256:
+            values[f"s{i}"] = p.sha256
+    return values
 
 
 def _key(rec: HashRecord) -> PhotoKey:
