@@ -7,6 +7,7 @@ used from worker threads.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import threading
@@ -105,6 +106,9 @@ class RapidOcrEngine:
             paths = wheel
             self._engine = engine(paths)
         self.model_paths = paths
+        # Names the recogniser whose reads may be kept beside evidence (``read_band``).
+        digest = hashlib.sha256(paths["Rec"].read_bytes()).hexdigest()[:12]
+        self.model_tag = f"{paths['Rec'].name}:{digest}"
         self._det_pre: Any = DetPreProcess
         self._lock = threading.Lock()
 

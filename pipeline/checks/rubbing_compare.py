@@ -69,7 +69,10 @@ class RubbingCompare(Check):
         result = compare_bands(ref_band, cand_band, self._thresholds())
         if ref_band is not None and ref_band.boxes:
             cand_read = vin_read_of(ctx, item, self.params.min_confidence)
+            kept = len(ref_band.reads)
             ref_read = read_band(ref_band, ctx.services.ocr, self.params.min_confidence)
+            if len(ref_band.reads) > kept:  # enrolled without a read (or by another model)
+                references.keep_band(ref_info, ref_band)
             result = with_text(result, ref_read.vin, cand_read.vin)
         detail: dict[str, object] = {
             "vin": vin,

@@ -106,9 +106,10 @@ def seed_office_data(services: Services, root: Path) -> str:
         from pipeline.vin.references import folder_items
 
         count = 0
+        reader = services.ocr if services.settings.ocr.enabled else None
         for vin, path in folder_items(refs):
             services.references.enroll(
-                vin, path.read_bytes(), source="registration", enrolled_by="demo"
+                vin, path.read_bytes(), source="registration", enrolled_by="demo", reader=reader
             )
             count += 1
         notes.append(f"{count} reference rubbings")

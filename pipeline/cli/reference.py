@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.cli.app import App
 from pipeline.errors import EvidenceError, UsageError
+from pipeline.ocr import OcrEngine
 from pipeline.vin import rules
 from pipeline.vin.references import folder_items
 
@@ -38,7 +39,7 @@ def run_enroll(args: argparse.Namespace, app: App) -> int:
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     ref = app.services.references.enroll(
-        args.vin, path.read_bytes(), source=args.source, enrolled_by=args.by
+        args.vin, path.read_bytes(), source=args.source, enrolled_by=args.by, reader=_reader(app)
     )
     print(f"enrolled {ref.vin} -> {ref.key}")
     return 0
@@ -50,6 +51,7 @@ def run_import(args: argparse.Namespace, app: App) -> int:
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder")
     refs = app.services.references
+    reader = _reader(app)
     done = bad = 0
     for vin, path in folder_items(folder):
         if not rules.is_wellformed(vin):
@@ -57,10 +59,15 @@ def run_import(args: argparse.Namespace, app: App) -> int:
             bad += 1
             continue
         try:
-            refs.enroll(vin, path.read_bytes(), source="import", enrolled_by=args.by)
+            refs.enroll(vin, path.read_bytes(), source="import", enrolled_by=args.by, reader=reader)
             done += 1
         except EvidenceError as exc:
             print(f"inspectpipe: {path.name}: {exc}", file=sys.stderr)
             bad += 1
     print(f"imported {done}, skipped {bad}")
     return 1 if bad else 0
+
+
+def _reader(app: App) -> OcrEngine | None:
+    """The OCR that reads a reference's band at enrolment (none when OCR is off)."""
+    return app.services.ocr if app.services.settings.ocr.enabled else None

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -37,6 +37,9 @@ class Band:
     boxes: tuple[tuple[int, int, int, int], ...]
     gray: np.ndarray  # the rectified grey crop (uint8), for OCR and overlays
     light_on_dark: bool
+    # OCR reads of the band's line, (text, score) per recogniser (``read_band``): kept with
+    # a reference's band, so a comparison does not read the same reference again.
+    reads: dict[str, tuple[str, float]] = field(default_factory=dict, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -46,7 +49,11 @@ class Band:
     def to_bytes(self) -> bytes:
         """The band as a compressed ``.npz`` (exact arrays), tagged with :data:`ALGORITHM`."""
         buf = io.BytesIO()
-        meta = {"algorithm": ALGORITHM, "light_on_dark": self.light_on_dark}
+        meta = {
+            "algorithm": ALGORITHM,
+            "light_on_dark": self.light_on_dark,
+            "reads": {tag: [text, score] for tag, (text, score) in self.reads.items()},
+        }
         np.savez_compressed(
             buf,
             strokes=self.strokes,
@@ -73,8 +80,12 @@ class Band:
                     boxes=boxes,  # type: ignore[arg-type]
                     gray=z["gray"],
                     light_on_dark=bool(meta["light_on_dark"]),
+                    reads={
+                        str(tag): (str(text), float(score))
+                        for tag, (text, score) in meta.get("reads", {}).items()
+                    },
                 )
-        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile):
+        except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile):
             return None
 
 

@@ -211,14 +211,32 @@ def read_vin(
 
 
 def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRead:
-    """Read the rectified VIN band of a rubbing (recognition only: it is already one line)."""
-    ink = (255 - band.strokes * 255).astype(np.uint8)  # dark strokes on white, any polarity
-    x0 = max(min(b[0] for b in band.boxes) - 12, 0) if band.boxes else 0
-    x1 = max(b[0] + b[2] for b in band.boxes) + 12 if band.boxes else ink.shape[1]
-    line = cv2.cvtColor(ink[:, x0:x1], cv2.COLOR_GRAY2BGR)
-    text, score = ocr.read_line(line)
+    """Read the rectified VIN band of a rubbing (recognition only: it is already one line).
+
+    The raw read is kept in ``band.reads`` under the recogniser's ``model_tag`` (when it has
+    one), so a band kept with its reads (a prepared reference) is not read again."""
+    tag = getattr(ocr, "model_tag", "")
+    tag = f"{tag}/line-{BAND_LINE_VERSION}" if tag else ""
+    if tag and tag in band.reads:
+        text, score = band.reads[tag]
+    else:
+        text, score = ocr.read_line(band_line(band))
+        if tag:
+            band.reads[tag] = (text, score)
     cands = candidates(text)
     if len(cands) != 1 or score < min_confidence:
         return VinRead(None, score, text)
     fix = rules.arbitrate(cands[0])
     return VinRead(fix.text, score, text, fix.check_ok, fix.changed, _longer_than_a_vin(text))
+
+
+# Kept band reads are keyed by recogniser and by this: change it when band_line changes.
+BAND_LINE_VERSION = 1
+
+
+def band_line(band: Band) -> np.ndarray:
+    """The band's glyph row as dark strokes on white (any polarity), for the recogniser."""
+    ink = (255 - band.strokes * 255).astype(np.uint8)
+    x0 = max(min(b[0] for b in band.boxes) - 12, 0) if band.boxes else 0
+    x1 = max(b[0] + b[2] for b in band.boxes) + 12 if band.boxes else ink.shape[1]
+    return cv2.cvtColor(ink[:, x0:x1], cv2.COLOR_GRAY2BGR)

@@ -20,9 +20,11 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from pipeline.db import schema
 from pipeline.errors import EvidenceError, ObjectNotFound, PipelineError, UsageError
+from pipeline.ocr import OcrEngine
 from pipeline.storage.base import ObjectStore
 from pipeline.vin import rules
 from pipeline.vin.band import ALGORITHM, Band, rectify
+from pipeline.vin.reading import read_band
 from pipeline.vin.rubbing import decode
 
 log = logging.getLogger(__name__)
@@ -107,10 +109,11 @@ class ReferenceStore:
         pixels = decode(self.image(ref))
         band = rectify(pixels) if pixels is not None else None
         if band is not None:
-            self._keep_band(ref, band)
+            self.keep_band(ref, band)
         return band
 
-    def _keep_band(self, ref: Reference, band: Band) -> None:
+    def keep_band(self, ref: Reference, band: Band) -> None:
+        """Keep the reference's band (with its OCR reads) for the next comparison."""
         try:
             self.store.put(self.band_key(ref), band.to_bytes(), content_type="application/x-npz")
         except PipelineError as exc:  # a cache: the comparison goes on without it
@@ -125,8 +128,13 @@ class ReferenceStore:
         enrolled_by: str,
         now: datetime | None = None,
         require_readable: bool = True,
+        reader: OcrEngine | None = None,
     ) -> Reference:
         """Store ``image`` as the VIN's reference; older ones become inactive.
+
+        With a ``reader`` (OCR), the band's read is made now and kept with the band, so a
+        comparison does not read the reference again (without one, the first comparison
+        reads it and keeps it).
 
         Raises :class:`UsageError` for a malformed VIN and :class:`EvidenceError` when the
         image does not decode or (with ``require_readable``) shows no 17-glyph VIN band.
@@ -171,7 +179,9 @@ class ReferenceStore:
             ).inserted_primary_key[0]  # type: ignore[index]
         ref = Reference(int(new_id), vin, key, digest, source, enrolled_by, when, True)
         if band is not None:
-            self._keep_band(ref, band)
+            if reader is not None and band.boxes:
+                read_band(band, reader)
+            self.keep_band(ref, band)
         return ref
 
 

@@ -66,6 +66,45 @@ def test_no_reference_then_enrolled_genuine(
     assert _findings(folder, refs, home)["rubbing_compare:J"] == ("pass", None)
 
 
+def test_the_reference_band_is_read_once_and_the_read_kept(
+    tmp_path: Path, refs: ReferenceStore, home: Path
+) -> None:
+    """Enrolled without OCR, a reference is read at its first comparison and the read kept
+    with its band; later comparisons use it. Enrolled with OCR, the read is made at once."""
+    pair = make_pair("genuine", "B", np.random.default_rng(11), vin=VIN)
+    folder = _package(tmp_path, pair.candidate)
+    ref = refs.enroll(VIN, pair.reference, source="registration", enrolled_by="test")
+    band = refs.band(ref)
+    assert band is not None and band.reads == {}
+    services = Services(
+        load_settings(env={"INSPECTPIPE_HOME": str(home)}), overrides={"references": refs}
+    )
+    reads: list[tuple[int, ...]] = []
+    read_line = services.ocr.read_line
+
+    def counting(image: np.ndarray) -> tuple[str, float]:
+        reads.append(image.shape)
+        return read_line(image)
+
+    services.ocr.read_line = counting  # type: ignore[method-assign]
+    runs = []
+    for _ in range(2):
+        reads.clear()
+        verdict = verify_package(LocalPackage(folder), services, only=CHECKS)
+        runs.append(([(f.check, f.outcome, f.reason) for f in verdict.findings], len(reads)))
+    assert runs[0][0] == runs[1][0] and ("rubbing_compare", "pass", None) in runs[0][0]
+    assert runs[0][1] == runs[1][1] + 1  # the reference's line, read once
+    kept = refs.band(ref)
+    assert kept is not None and len(kept.reads) == 1
+    ((tag, (text, _)),) = kept.reads.items()
+    assert tag.startswith(services.ocr.model_tag) and text  # type: ignore[attr-defined]
+    other = make_pair("genuine", "C", np.random.default_rng(12), vin=VIN)
+    reads.clear()
+    now = refs.enroll(VIN, other.reference, source="import", enrolled_by="t", reader=services.ocr)
+    fresh = refs.band(now)
+    assert len(reads) == 1 and fresh is not None and set(fresh.reads) == {tag}
+
+
 def test_restamped_rubbing_fails_with_overlay(
     tmp_path: Path, refs: ReferenceStore, home: Path
 ) -> None:

@@ -131,3 +131,15 @@ def test_a_band_that_cannot_be_kept_costs_time_not_the_comparison(
     expected = rectify(cv2.imdecode(np.frombuffer(pair.reference, np.uint8), cv2.IMREAD_COLOR))
     assert _same_band(band, expected)
     assert caplog.text.count("band not kept") == 2  # at enrolment and at use
+
+
+def test_a_kept_band_keeps_its_reads(refs: ReferenceStore) -> None:
+    pair = make_pair("genuine", "D", np.random.default_rng(14))
+    ref = refs.enroll(pair.vin, pair.reference, source="registration", enrolled_by="t")
+    band = refs.band(ref)
+    assert band is not None
+    band.reads["rec.onnx:abc/line-1"] = ("LSVAM4187C2184847", 0.97)
+    refs.keep_band(ref, band)
+    again = refs.band(ref)
+    assert again is not None and _same_band(again, band)
+    assert again.reads == {"rec.onnx:abc/line-1": ("LSVAM4187C2184847", 0.97)}
