@@ -266,10 +266,11 @@ class VerdictListener:
 
 
 def start_moto() -> tuple[str, subprocess.Popen[bytes]]:
-    """A moto S3 server in its own process (so it does not share the bench's GIL)."""
+    """A moto S3 server in its own process (so it does not share the bench's GIL), with
+    keep-alive connections like MinIO's (:mod:`pipeline.bench.s3_server`)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "pipeline.bench.s3_server", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
