@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import EvidenceError, ManifestError, ObjectNotFound, UnsafePathError
-from pipeline.imaging import decode_image, is_truncated, read_header, to_gray
+from pipeline.imaging import decode_image, decode_image_noting, is_truncated, read_header, to_gray
 from pipeline.manifest import parse_manifest
 from pipeline.paths import safe_relpath
 from pipeline.records import EvidenceItem, Manifest
@@ -198,6 +198,8 @@ class LoadedItem:
     image: np.ndarray | None = None
     frames: FrameSequence | None = None
     error: EvidenceError | None = None
+    # The decoder's complaint about a photo it could still decode (corrupt JPEG data).
+    corrupt: str | None = None
     sha256: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     # Pixel limit of a photo whose decoding is deferred (load_package(decode=False)).
@@ -213,7 +215,7 @@ class LoadedItem:
             and self.error is None
         ):
             try:
-                self.image = decode_image(
+                self.image, self.corrupt = decode_image_noting(
                     self.data, max_pixels=self.deferred_max_pixels, name=self.item.file
                 )
             except EvidenceError as exc:
@@ -322,7 +324,9 @@ def _load_item(
 
             loaded.frames = open_video(item, data, max_frames=max_frames, max_pixels=max_pixels)
         elif decode:
-            loaded.image = decode_image(data, max_pixels=max_pixels, name=item.file)
+            loaded.image, loaded.corrupt = decode_image_noting(
+                data, max_pixels=max_pixels, name=item.file
+            )
         else:  # decoded by pixels_ready(), which raises the same errors then
             loaded.deferred_max_pixels = max_pixels
     except ObjectNotFound:

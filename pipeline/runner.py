@@ -65,7 +65,8 @@ def run_checks(
 
 
 def _decode_findings(loaded: LoadedItem, wanted: set[str] | None) -> list[Finding]:
-    """The integrity finding every item gets: pass when read and decoded, else fail."""
+    """The integrity finding every item gets: pass when read and decoded, else fail; review
+    when the decoder had to skip corrupt data (the checks still judge the pixels it made)."""
     if wanted is not None and "decode" not in wanted:
         return []
     if loaded.error is None:
@@ -75,6 +76,9 @@ def _decode_findings(loaded: LoadedItem, wanted: set[str] | None) -> list[Findin
             detail = {"width": w, "height": h}
         elif loaded.frames is not None:
             detail = {"frames": loaded.frames.count}
+        if loaded.corrupt:
+            detail["error"] = f"{loaded.item.file}: {loaded.corrupt}"
+            return [finding("decode", Result("review", "evidence_corrupt", detail), loaded, 0.0)]
         return [finding("decode", Result("pass", None, detail), loaded, 0.0)]
     err = loaded.error
     return [finding("decode", Result("fail", err.reason, {"error": err.message}), loaded, 0.0)]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import zlib
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
 from pipeline.errors import EvidenceError
-from pipeline.imaging import decode_image, read_header
+from pipeline.imaging import decode_image, decode_image_noting, read_header
 from tests.packages import jpeg
 
 
@@ -69,3 +71,40 @@ def test_gif_is_refused_with_its_format() -> None:
     Image.new("RGB", (10, 10)).save(buf, "GIF")
     with pytest.raises(EvidenceError, match="GIF"):
         decode_image(buf.getvalue(), max_pixels=10_000_000, name="x.gif")
+
+
+def _cv2(data: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+def test_jpeg_pixels_are_opencvs(mode: str) -> None:
+    """libjpeg-turbo through simplejpeg, or OpenCV where it cannot (CMYK): the same pixels."""
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(jpeg(3))).convert(mode).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    image, note = decode_image_noting(data, max_pixels=10_000_000, name="a.jpg")
+    assert note is None and np.array_equal(image, _cv2(data))
+
+
+def test_exif_orientation_is_applied_as_opencv_does() -> None:
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    Image.open(io.BytesIO(jpeg(4))).save(buf, "JPEG", quality=90, exif=exif)
+    image = decode_image(buf.getvalue(), max_pixels=10_000_000, name="r.jpg")
+    assert image.shape == (640, 480, 3) and np.array_equal(image, _cv2(buf.getvalue()))
+
+
+def test_corrupt_jpeg_data_is_noted_and_still_decoded() -> None:
+    """Scrambled entropy-coded data (markers intact): libjpeg warns and goes on, so the file
+    decodes; the warning is kept for a review finding instead of vanishing."""
+    data = bytearray(jpeg(5))
+    start = len(data) // 3
+    data[start : start + 2000] = bytes((i * 37 + 11) % 255 for i in range(2000))
+    image, note = decode_image_noting(bytes(data), max_pixels=10_000_000, name="c.jpg")
+    assert image.shape == (480, 640, 3)
+    assert note is not None and note.startswith("Corrupt JPEG data")
+    assert decode_image_noting(jpeg(5), max_pixels=10_000_000, name="c.jpg")[1] is None

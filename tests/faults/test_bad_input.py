@@ -33,7 +33,9 @@ BAD_PHOTOS = {
     "0111": (badfiles.truncated_jpeg(1), "evidence_truncated"),
     "0112": (badfiles.huge_header_jpeg(2), "evidence_too_large"),
     "0113": (badfiles.png_bomb(), "evidence_too_large"),
-    "0201": (badfiles.corrupt_jpeg(3), None),  # decodes (libjpeg is lenient): checks judge it
+    # libjpeg decodes it (warning about the junk) and the checks judge what it made, but the
+    # decode finding says the data is corrupt (review), where it used to pass in silence.
+    "0201": (badfiles.corrupt_jpeg(3), "evidence_corrupt"),
 }
 
 
