@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     Select,
     and_,
@@ -181,46 +182,39 @@ class HashBank:
         """
         if not probes:
             return []
-        t = photo_hashes.c
         # Autocommit: a read needs no BEGIN/ROLLBACK round trips (on a busy machine each
         # round trip waits for the server process to be scheduled).
         reader = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with translated("hash bank"), reader as conn:
-            near: list[set[int]] = [set() for _ in probes]
-            exact = [False] * len(probes)
-            # The statement is built once per shape; only its parameters change.
-            statement = _probe_statement(_probe_shape(probes))
-            for stored, which, is_exact in conn.execute(statement, _probe_params(probes)):
-                p = probes[which]
-                if is_exact:
-                    exact[which] = True
-                elif hamming(to_unsigned(stored), p.phash) <= p.max_distance:
-                    near[which].add(stored)
-            wanted = [i for i, p in enumerate(probes) if near[i] or exact[i]]
-            if not wanted:
-                return [[] for _ in probes]
-            # Phase 2 fetches full rows only for the near hashes and the exact sha256s.
-            conds: list[Any] = []
-            for i in wanted:
-                p, b = probes[i], bands(probes[i].phash)
-                if p.sha256:
-                    conds.append(t.sha256 == p.sha256)
-                if near[i]:
-                    values = sorted(near[i])
-                    conds += [and_(col == b[k], t.phash.in_(values)) for k, col in _BANDS]
-            query = select(*_COLS).where(or_(*conds), t.inspection_id != exclude_inspection)
-            if added_before is not None:
-                query = query.where(t.created_at < added_before)
-            if before_first_of is not None:
-                first = _exists(before_first_of)
-                seen = first.with_only_columns(photo_hashes.c.created_at).scalar_subquery()
-                query = query.where(or_(~first.exists(), t.created_at < seen))
-            rows = conn.execute(query).all()
-        out: list[list[Match]] = []
-        for i, p in enumerate(probes):
-            mine = [r for r in rows if (p.sha256 and r.sha256 == p.sha256) or r.phash in near[i]]
-            out.append(_rank(mine, p.sha256, p.phash, p.max_distance, limit))
-        return out
+            return _lookup(conn, probes, exclude_inspection, limit, added_before, before_first_of)
+
+    def lookup_and_add(
+        self,
+        probes: Sequence[Probe],
+        records: Iterable[HashRecord],
+        *,
+        exclude_inspection: str,
+        limit: int = 20,
+        before_first_of: PhotoKey | None = None,
+    ) -> list[list[Match]]:
+        """:meth:`lookup_many`, then :meth:`add` of ``records``, on one connection in one
+        transaction (a photo check's two steps: one pool checkout, one liveness ping)."""
+        now = datetime.now(UTC)
+        fresh = _distinct(records)
+        found: list[list[Match]] | None = None
+        with translated("hash bank"):
+            try:
+                with self.engine.begin() as conn:
+                    found = _lookup(conn, probes, exclude_inspection, limit, None, before_first_of)
+                    _insert_new(conn, fresh, now)
+                    return found
+            except IntegrityError:
+                pass
+        # Another worker stored some of the records meanwhile: the lookups stand (reads), the
+        # records are added one at a time.
+        assert found is not None
+        self._add_one_by_one(fresh, now)
+        return found
 
     @staticmethod
     def probe_query(sha256: str, phash: int) -> Any:
@@ -243,40 +237,33 @@ class HashBank:
     def add(self, records: Iterable[HashRecord]) -> int:
         """Store records, skipping any already stored (same inspection, attempt, file, frame)."""
         now = datetime.now(UTC)
-        todo = list(records)
-        if not todo:
+        fresh = _distinct(records)
+        if not fresh:
             return 0
-        fresh: dict[tuple[str, int, str, int | None], HashRecord] = {}
-        for rec in todo:
-            fresh.setdefault((rec.inspection_id, rec.attempt, rec.file, rec.frame), rec)
         with translated("hash bank"):
             try:
                 with self.engine.begin() as conn:
-                    # The unique constraint cannot catch photos (frame is NULL, and NULLs are
-                    # distinct in SQL), so look first: one query for the stored keys of the
-                    # files concerned, then one insert of the rest.
-                    stored = {tuple(row) for row in conn.execute(_stored_keys(todo))}
-                    new = [rec for key, rec in fresh.items() if key not in stored]
-                    if new:
-                        conn.execute(insert(photo_hashes), [rec.row(now) for rec in new])
-                    return len(new)
+                    return _insert_new(conn, fresh, now)
             except IntegrityError:
                 pass
-            # Another worker stored some of them meanwhile (a redelivery racing its
-            # original): one at a time, each under its own savepoint.
-            added = 0
-            with self.engine.begin() as conn:
-                for rec in fresh.values():
-                    if conn.execute(_exists(_key(rec))).first() is not None:
-                        continue
-                    nested = conn.begin_nested()
-                    try:
-                        conn.execute(insert(photo_hashes).values(**rec.row(now)))
-                        nested.commit()
-                        added += 1
-                    except IntegrityError:
-                        nested.rollback()
-            return added
+        return self._add_one_by_one(fresh, now)
+
+    def _add_one_by_one(self, fresh: dict[_Key, HashRecord], now: datetime) -> int:
+        """After a unique-key conflict (a redelivery racing its original): each record under
+        its own savepoint, skipping those stored meanwhile."""
+        added = 0
+        with translated("hash bank"), self.engine.begin() as conn:
+            for rec in fresh.values():
+                if conn.execute(_exists(_key(rec))).first() is not None:
+                    continue
+                nested = conn.begin_nested()
+                try:
+                    conn.execute(insert(photo_hashes).values(**rec.row(now)))
+                    nested.commit()
+                    added += 1
+                except IntegrityError:
+                    nested.rollback()
+        return added
 
     def first_seen(
         self, inspection_id: str, attempt: int, file: str, frame: int | None = None
@@ -293,6 +280,88 @@ class HashBank:
         """Number of stored hashes (for benchmarks and status)."""
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM photo_hashes")).scalar_one())
+
+
+_Key = tuple[str, int, str, int | None]
+
+
+def _lookup(
+    conn: Connection,
+    probes: Sequence[Probe],
+    exclude_inspection: str,
+    limit: int,
+    added_before: datetime | None,
+    before_first_of: PhotoKey | None,
+) -> list[list[Match]]:
+    """The two-phase lookup of :meth:`HashBank.lookup_many` on an open connection."""
+    if not probes:
+        return []
+    t = photo_hashes.c
+    near: list[set[int]] = [set() for _ in probes]
+    exact = [False] * len(probes)
+    # The statement is built once per shape; only its parameters change.
+    statement = _probe_statement(_probe_shape(probes))
+    for stored, which, is_exact in conn.execute(statement, _probe_params(probes)):
+        p = probes[which]
+        if is_exact:
+            exact[which] = True
+        elif hamming(to_unsigned(stored), p.phash) <= p.max_distance:
+            near[which].add(stored)
+    wanted = [i for i, p in enumerate(probes) if near[i] or exact[i]]
+    if not wanted:
+        return [[] for _ in probes]
+    # Phase 2 fetches full rows only for the near hashes and the exact sha256s.
+    conds: list[Any] = []
+    for i in wanted:
+        p, b = probes[i], bands(probes[i].phash)
+        if p.sha256:
+            conds.append(t.sha256 == p.sha256)
+        if near[i]:
+            values = sorted(near[i])
+            conds += [and_(col == b[k], t.phash.in_(values)) for k, col in _BANDS]
+    query = select(*_COLS).where(or_(*conds), t.inspection_id != exclude_inspection)
+    if added_before is not None:
+        query = query.where(t.created_at < added_before)
+    if before_first_of is not None:
+        first = _exists(before_first_of)
+        seen = first.with_only_columns(photo_hashes.c.created_at).scalar_subquery()
+        query = query.where(or_(~first.exists(), t.created_at < seen))
+    rows = conn.execute(query).all()
+    out: list[list[Match]] = []
+    for i, p in enumerate(probes):
+        mine = [r for r in rows if (p.sha256 and r.sha256 == p.sha256) or r.phash in near[i]]
+        out.append(_rank(mine, p.sha256, p.phash, p.max_distance, limit))
+    return out
+
+
+def _distinct(records: Iterable[HashRecord]) -> dict[_Key, HashRecord]:
+    """The records by key, the first of any repeated one."""
+    fresh: dict[_Key, HashRecord] = {}
+    for rec in records:
+        fresh.setdefault((rec.inspection_id, rec.attempt, rec.file, rec.frame), rec)
+    return fresh
+
+
+def _insert_new(conn: Connection, fresh: dict[_Key, HashRecord], now: datetime) -> int:
+    """Insert the records not stored yet, in one statement; their number.
+
+    The unique constraint cannot catch photos (frame is NULL, and NULLs are distinct in
+    SQL), so look first: one query for the stored keys of the files concerned."""
+    if not fresh:
+        return 0
+    files = sorted({key[:3] for key in fresh})
+    if len(files) == 1:
+        ((inspection_id, attempt, file),) = files
+        stored_rows = conn.execute(
+            _stored_keys_of_file(), {"i": inspection_id, "a": attempt, "f": file}
+        )
+    else:
+        stored_rows = conn.execute(_stored_keys(files))
+    stored = {tuple(row) for row in stored_rows}
+    new = [rec for key, rec in fresh.items() if key not in stored]
+    if new:
+        conn.execute(insert(photo_hashes), [rec.row(now) for rec in new])
+    return len(new)
 
 
 _BANDS = tuple(
@@ -337,12 +406,20 @@ def _key(rec: HashRecord) -> PhotoKey:
     return PhotoKey(rec.inspection_id, rec.attempt, rec.file, rec.frame)
 
 
-def _stored_keys(records: Sequence[HashRecord]) -> Select[Any]:
-    """(inspection_id, attempt, file, frame) of the stored rows of the records' files."""
+def _stored_keys(files: Sequence[tuple[str, int, str]]) -> Select[Any]:
+    """(inspection_id, attempt, file, frame) of the stored rows of these files."""
     t = photo_hashes.c
-    files = sorted({(r.inspection_id, r.attempt, r.file) for r in records})
     return select(t.inspection_id, t.attempt, t.file, t.frame).where(
         or_(*(and_(t.inspection_id == i, t.attempt == a, t.file == f) for i, a, f in files))
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _stored_keys_of_file() -> Select[Any]:
+    """:func:`_stored_keys` of one file, with bound parameters ``i``, ``a``, ``f``."""
+    t = photo_hashes.c
+    return select(t.inspection_id, t.attempt, t.file, t.frame).where(
+        t.inspection_id == bindparam("i"), t.attempt == bindparam("a"), t.file == bindparam("f")
     )
 
 

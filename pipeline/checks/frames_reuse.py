@@ -80,23 +80,34 @@ class FramesReuse(Check):
             j: [k for k in range(max(0, j - stride + 1), min(scan.n, j + stride)) if k not in hits]
             for j in hits
         }
-        found = self._lookup(ctx, bank, scan, sorted({k for ks in around.values() for k in ks}))
+        # ... then the coarse samples are added, in the same transaction.
+        records = self._records(ctx, item, scan, coarse) if p.add else []
+        found = self._lookup(
+            ctx, bank, scan, sorted({k for ks in around.values() for k in ks}), records
+        )
         for ks in around.values():
             for k in ks:
                 if found[k] and k not in hits:
                     hits[k] = found[k]
-        if p.add:
-            bank.add(self._records(ctx, item, scan, coarse))
         return self._decide(item, scan, hits, looked_up=len(coarse))
 
     def _lookup(
-        self, ctx: CheckContext, bank: Any, scan: Scan, samples: list[int]
+        self,
+        ctx: CheckContext,
+        bank: Any,
+        scan: Scan,
+        samples: list[int],
+        add: list[HashRecord] | None = None,
     ) -> dict[int, list[Match]]:
-        """Bank matches of the given samples, in one lookup."""
+        """Bank matches of the given samples, in one lookup (then ``add`` stored)."""
         probes = [
             Probe(_sha(scan, j), int(scan.phash[j]), self.params.fail_distance) for j in samples
         ]
-        found = bank.lookup_many(probes, exclude_inspection=ctx.manifest.inspection_id)
+        exclude = ctx.manifest.inspection_id
+        if add is None:
+            found = bank.lookup_many(probes, exclude_inspection=exclude)
+        else:
+            found = bank.lookup_and_add(probes, add, exclude_inspection=exclude)
         return dict(zip(samples, found, strict=True))
 
     def _records(

@@ -73,25 +73,21 @@ class PhotoReuse(Check):
         m = ctx.manifest
         # On a reprocess, compare only with photos stored before this one first was. The
         # photo and its mirror image are looked up together (one round trip when nothing
-        # is near).
+        # is near), then the photo is added, in the same transaction.
         probes = [Probe(item.sha256, value, p.review_distance)]
         if p.check_mirrored:
             probes.append(Probe("", flipped, p.fail_distance))
-        found = bank.lookup_many(
+        record = HashRecord(
+            item.sha256, value, m.inspection_id, m.attempt, m.station_id, m.vehicle.vin,
+            item.item.file, item.item.code,
+        )  # fmt: skip
+        found = bank.lookup_and_add(
             probes,
+            [record] if p.add else [],
             exclude_inspection=m.inspection_id,
             before_first_of=PhotoKey(m.inspection_id, m.attempt, item.item.file),
         )
         matches, mirrored = found[0], found[1] if p.check_mirrored else []
-        if p.add:
-            bank.add(
-                [
-                    HashRecord(
-                        item.sha256, value, m.inspection_id, m.attempt, m.station_id,
-                        m.vehicle.vin, item.item.file, item.item.code,
-                    )
-                ]
-            )  # fmt: skip
         return self._decide(value, matches, mirrored, item.item.code)
 
     def _decide(self, value: int, matches: list[Match], mirrored: list[Match], code: str) -> Result:

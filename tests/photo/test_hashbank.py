@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, false, select, text
+from sqlalchemy import bindparam, create_engine, false, select, text
 
 from pipeline.db.schema import metadata
 from pipeline.hashbank import HashBank, HashRecord, PhotoKey, Probe
@@ -58,6 +58,14 @@ def _exercise_many(bank: HashBank, rng: random.Random) -> None:
         [],
     ]
     assert bank.lookup_many([], exclude_inspection="D") == []
+    # Looked up and added in one transaction: the same matches, then the record is stored.
+    extra = _rec("D", "new.jpg", stored[0] ^ 0b101)
+    assert bank.lookup_and_add(probes, [extra], exclude_inspection="D") == many
+    assert bank.lookup_and_add(probes, [extra], exclude_inspection="D") == many  # idempotent
+    assert [m.inspection_id for m in bank.lookup("", extra.phash, exclude_inspection="Z")] == [
+        "D",
+        "C",
+    ]  # D's at 0 bits, C's 0.jpg at 2
     # A reprocess of C compares only with photos stored before C's own: E copies C/4.jpg
     # later, so C/4.jpg's lookup ignores it, while a photo C never sent sees it.
     assert bank.add([_rec("E", "x.jpg", stored[4])]) == 1
@@ -89,10 +97,18 @@ def test_add_survives_a_racing_writer(sqlite_engine: Any, monkeypatch: pytest.Mo
     ]
     assert bank.add([*frames[:2], _rec("R", "0111.jpg", 1)]) == 3
     t = hb.photo_hashes.c
-    blind = select(t.inspection_id, t.attempt, t.file, t.frame).where(false())
-    monkeypatch.setattr(hb, "_stored_keys", lambda records: blind)
+    blind = select(t.inspection_id, t.attempt, t.file, t.frame).where(
+        false(), t.inspection_id == bindparam("i"), t.attempt == bindparam("a"),
+        t.file == bindparam("f"),
+    )  # fmt: skip
+    monkeypatch.setattr(hb, "_stored_keys_of_file", lambda: blind)
     assert bank.add([*frames, _rec("R", "0111.jpg", 1)]) == 1
     assert bank.count() == 4
+    # The same inside lookup_and_add: the lookups stand, the records go in one at a time.
+    late = HashRecord("f" * 64, 77, "R", 1, "S1", "VIN", "v.mp4", "0322", frame=12)
+    found = bank.lookup_and_add([Probe("", 9, 0)], [*frames, late], exclude_inspection="X")
+    assert [[(m.file, m.frame) for m in ms] for ms in found] == [[("v.mp4", 9)]]
+    assert bank.count() == 5
 
 
 def test_sqlite(sqlite_engine: Any) -> None:
