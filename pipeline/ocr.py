@@ -110,6 +110,7 @@ class RapidOcrEngine:
         digest = hashlib.sha256(paths["Rec"].read_bytes()).hexdigest()[:12]
         self.model_tag = f"{paths['Rec'].name}:{digest}"
         self._det_pre: Any = DetPreProcess
+        self._det_pres: dict[int, Any] = {}  # the detector's resizer per longest side
         self._lock = threading.Lock()
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
@@ -165,7 +166,9 @@ class RapidOcrEngine:
         same arithmetic in one float32 pass when the three channels share one deviation.
         """
         det = self._engine.text_det
-        pre = self._det_pre(max_side, "max", det.mean, det.std)
+        pre = self._det_pres.get(max_side)
+        if pre is None:
+            pre = self._det_pres[max_side] = self._det_pre(max_side, "max", det.mean, det.std)
         std = np.asarray(det.std, dtype=np.float64)
         if not np.all(std == std[0]):
             tensor: np.ndarray | None = pre(small)
