@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 dev=0; [ "${1:-}" = "--dev" ] && dev=1
 
 apt_need=()
-want=(fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core fonts-liberation libgl1 libglib2.0-0)
+want=(fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core fonts-liberation hershey-fonts-data libgl1 libglib2.0-0)
 [ $dev = 1 ] && want+=(chromium)
 for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || apt_need+=("$p"); done
 if [ ${#apt_need[@]} -gt 0 ] && command -v apt-get >/dev/null; then

@@ -1,8 +1,11 @@
 """Stamping dies for the evaluation generator: a font, a size, a weight and a layout.
 
-Two independent glyph sources keep the generator honest: OpenCV's Hershey vector fonts and
-TrueType fonts from the system (DejaVu, Liberation, Noto). A die renders a VIN into a float
-"depth" mask (1 = punched) at given glyph placements; a restamp re-renders some glyphs.
+Glyph sources: ``hershey``, OpenCV's ``putText`` faces (under OpenCV 5 these are one built-in
+outline sans in a regular and a bold weight, not the Hershey designs they are named after, see
+:mod:`pipeline.vin.hershey`); ``truetype``, fonts from the system (DejaVu, Liberation, Noto);
+``strokes``, the real Hershey vector fonts drawn with a round pen of the die's weight. A die
+renders a VIN into a float "depth" mask (1 = punched) at given glyph placements; a restamp
+re-renders some glyphs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.vin import hershey
 
 HERSHEY_FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -51,7 +56,7 @@ def truetype_fonts() -> list[str]:
 class Die:
     """One die set: which font, glyph height (px), stroke weight, width scale, slant, pitch."""
 
-    family: str  # "hershey" | "truetype"
+    family: str  # "hershey" | "truetype" | "strokes"
     font: str  # Hershey font id as text, or a TrueType path
     height: int = 48
     weight: float = 3.0
@@ -71,7 +76,7 @@ class Placement:
 
 def random_die(rng: np.random.Generator, family: str, height: int = 48) -> Die:
     """A plausible die of a font family."""
-    if family == "hershey":
+    if family in ("hershey", "strokes"):
         font = str(int(rng.choice(HERSHEY_FONTS)))
         weight = float(rng.uniform(0.06, 0.12) * height)
     else:
@@ -93,7 +98,7 @@ def design(die: Die) -> str:
 
     Hershey Simplex, Duplex and Plain share one sans design; Complex and Triplex one serif.
     """
-    if die.family == "hershey":
+    if die.family in ("hershey", "strokes"):
         return (
             "serif"
             if int(die.font) in (cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
@@ -128,7 +133,9 @@ def other_die(die: Die, rng: np.random.Generator) -> Die:
 def _glyph(family: str, font: str, ch: str, height: int, weight: float) -> np.ndarray:
     """The upright glyph as a float mask whose cap height is ``height``, centred in 2h x 2h."""
     size = 2 * height
-    if family == "hershey":
+    if family == "strokes":
+        canvas = hershey.render(int(font), ch, height, weight)
+    elif family == "hershey":
         fid = int(font)
         (_, h0), _ = cv2.getTextSize("H", fid, 1.0, 1)
         scale = height / max(h0, 1)
