@@ -152,6 +152,8 @@ class ReferenceStore:
                 reason="rubbing_unreadable",
                 key=vin,
             )
+        if reader is not None and band is not None and band.boxes:
+            read_band(band, reader)  # before anything is stored: an OCR failure stores nothing
         digest = hashlib.sha256(image).hexdigest()
         current = self.latest(vin)
         if current is not None and current.sha256 == digest:
@@ -179,8 +181,6 @@ class ReferenceStore:
             ).inserted_primary_key[0]  # type: ignore[index]
         ref = Reference(int(new_id), vin, key, digest, source, enrolled_by, when, True)
         if band is not None:
-            if reader is not None and band.boxes:
-                read_band(band, reader)
             self.keep_band(ref, band)
         return ref
 
