@@ -84,6 +84,11 @@ class HashRecord:
     code: str
     frame: int | None = None
 
+    @property
+    def key(self) -> PhotoKey:
+        """Where the record is stored (what makes adding it idempotent)."""
+        return PhotoKey(self.inspection_id, self.attempt, self.file, self.frame)
+
     def row(self, now: datetime) -> dict[str, Any]:
         """The database row."""
         b0, b1, b2, b3 = bands(self.phash)
@@ -248,13 +253,13 @@ class HashBank:
                 pass
         return self._add_one_by_one(fresh, now)
 
-    def _add_one_by_one(self, fresh: dict[_Key, HashRecord], now: datetime) -> int:
+    def _add_one_by_one(self, fresh: dict[PhotoKey, HashRecord], now: datetime) -> int:
         """After a unique-key conflict (a redelivery racing its original): each record under
         its own savepoint, skipping those stored meanwhile."""
         added = 0
         with translated("hash bank"), self.engine.begin() as conn:
-            for rec in fresh.values():
-                if conn.execute(_exists(_key(rec))).first() is not None:
+            for key, rec in fresh.items():
+                if conn.execute(_exists(key)).first() is not None:
                     continue
                 nested = conn.begin_nested()
                 try:
@@ -280,9 +285,6 @@ class HashBank:
         """Number of stored hashes (for benchmarks and status)."""
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM photo_hashes")).scalar_one())
-
-
-_Key = tuple[str, int, str, int | None]
 
 
 def _lookup(
@@ -334,30 +336,26 @@ def _lookup(
     return out
 
 
-def _distinct(records: Iterable[HashRecord]) -> dict[_Key, HashRecord]:
+def _distinct(records: Iterable[HashRecord]) -> dict[PhotoKey, HashRecord]:
     """The records by key, the first of any repeated one."""
-    fresh: dict[_Key, HashRecord] = {}
+    fresh: dict[PhotoKey, HashRecord] = {}
     for rec in records:
-        fresh.setdefault((rec.inspection_id, rec.attempt, rec.file, rec.frame), rec)
+        fresh.setdefault(rec.key, rec)
     return fresh
 
 
-def _insert_new(conn: Connection, fresh: dict[_Key, HashRecord], now: datetime) -> int:
+def _insert_new(conn: Connection, fresh: dict[PhotoKey, HashRecord], now: datetime) -> int:
     """Insert the records not stored yet, in one statement; their number.
 
     The unique constraint cannot catch photos (frame is NULL, and NULLs are distinct in
-    SQL), so look first: one query for the stored keys of the files concerned."""
-    if not fresh:
-        return 0
-    files = sorted({key[:3] for key in fresh})
-    if len(files) == 1:
-        ((inspection_id, attempt, file),) = files
-        stored_rows = conn.execute(
-            _stored_keys_of_file(), {"i": inspection_id, "a": attempt, "f": file}
-        )
-    else:
-        stored_rows = conn.execute(_stored_keys(files))
-    stored = {tuple(row) for row in stored_rows}
+    SQL), so look first: one query for the stored keys of each file concerned (the checks
+    add one file at a time)."""
+    stored: set[PhotoKey] = set()
+    for inspection_id, attempt, file in sorted(
+        {(k.inspection_id, k.attempt, k.file) for k in fresh}
+    ):
+        params = {"i": inspection_id, "a": attempt, "f": file}
+        stored.update(PhotoKey(*row) for row in conn.execute(_stored_keys(), params))
     new = [rec for key, rec in fresh.items() if key not in stored]
     if new:
         conn.execute(insert(photo_hashes), [rec.row(now) for rec in new])
@@ -402,21 +400,10 @@ def _probe_params(probes: Sequence[Probe]) -> dict[str, Any]:
     return values
 
 
-def _key(rec: HashRecord) -> PhotoKey:
-    return PhotoKey(rec.inspection_id, rec.attempt, rec.file, rec.frame)
-
-
-def _stored_keys(files: Sequence[tuple[str, int, str]]) -> Select[Any]:
-    """(inspection_id, attempt, file, frame) of the stored rows of these files."""
-    t = photo_hashes.c
-    return select(t.inspection_id, t.attempt, t.file, t.frame).where(
-        or_(*(and_(t.inspection_id == i, t.attempt == a, t.file == f) for i, a, f in files))
-    )
-
-
 @functools.lru_cache(maxsize=1)
-def _stored_keys_of_file() -> Select[Any]:
-    """:func:`_stored_keys` of one file, with bound parameters ``i``, ``a``, ``f``."""
+def _stored_keys() -> Select[Any]:
+    """(inspection_id, attempt, file, frame) of the stored rows of one file, with bound
+    parameters ``i``, ``a``, ``f`` (built once)."""
     t = photo_hashes.c
     return select(t.inspection_id, t.attempt, t.file, t.frame).where(
         t.inspection_id == bindparam("i"), t.attempt == bindparam("a"), t.file == bindparam("f")

@@ -101,7 +101,7 @@ def test_add_survives_a_racing_writer(sqlite_engine: Any, monkeypatch: pytest.Mo
         false(), t.inspection_id == bindparam("i"), t.attempt == bindparam("a"),
         t.file == bindparam("f"),
     )  # fmt: skip
-    monkeypatch.setattr(hb, "_stored_keys_of_file", lambda: blind)
+    monkeypatch.setattr(hb, "_stored_keys", lambda: blind)
     assert bank.add([*frames, _rec("R", "0111.jpg", 1)]) == 1
     assert bank.count() == 4
     # The same inside lookup_and_add: the lookups stand, the records go in one at a time.
