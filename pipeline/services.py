@@ -120,6 +120,12 @@ class Services:
             )
         return self._ocr
 
+    @property
+    def ocr_if_enabled(self) -> OcrEngine | None:
+        """The OCR engine, or None when ``[ocr] enabled`` is off (for work that can do
+        without it, such as reading a reference's band at enrolment)."""
+        return self.ocr if self.settings.ocr.enabled else None
+
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for: the check table and the OCR
         models (with one tiny inference, which allocates onnxruntime's buffers). Workers call

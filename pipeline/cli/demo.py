@@ -106,7 +106,7 @@ def seed_office_data(services: Services, root: Path) -> str:
         from pipeline.vin.references import folder_items
 
         count = 0
-        reader = services.ocr if services.settings.ocr.enabled else None
+        reader = services.ocr_if_enabled
         for vin, path in folder_items(refs):
             services.references.enroll(
                 vin, path.read_bytes(), source="registration", enrolled_by="demo", reader=reader

@@ -9,7 +9,6 @@ from typing import Any
 
 from pipeline.cli.app import App
 from pipeline.errors import EvidenceError, UsageError
-from pipeline.ocr import OcrEngine
 from pipeline.vin import rules
 from pipeline.vin.references import folder_items
 
@@ -39,7 +38,11 @@ def run_enroll(args: argparse.Namespace, app: App) -> int:
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     ref = app.services.references.enroll(
-        args.vin, path.read_bytes(), source=args.source, enrolled_by=args.by, reader=_reader(app)
+        args.vin,
+        path.read_bytes(),
+        source=args.source,
+        enrolled_by=args.by,
+        reader=app.services.ocr_if_enabled,
     )
     print(f"enrolled {ref.vin} -> {ref.key}")
     return 0
@@ -51,7 +54,7 @@ def run_import(args: argparse.Namespace, app: App) -> int:
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder")
     refs = app.services.references
-    reader = _reader(app)
+    reader = app.services.ocr_if_enabled
     done = bad = 0
     for vin, path in folder_items(folder):
         if not rules.is_wellformed(vin):
@@ -66,8 +69,3 @@ def run_import(args: argparse.Namespace, app: App) -> int:
             bad += 1
     print(f"imported {done}, skipped {bad}")
     return 1 if bad else 0
-
-
-def _reader(app: App) -> OcrEngine | None:
-    """The OCR that reads a reference's band at enrolment (none when OCR is off)."""
-    return app.services.ocr if app.services.settings.ocr.enabled else None
