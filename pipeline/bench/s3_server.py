@@ -6,8 +6,10 @@ worker opened a new TCP connection (and the server a new thread); it also matche
 request's host against all of moto's services and logs a line per request. Profiled under
 ``bench pipeline``, those took most of the server's CPU (writing headers, a thread per
 connection, host matching, the log) and part of each worker's. MinIO keeps connections
-alive and serves S3 only, and so does this server: HTTP/1.1 keep-alive, the S3 application
-alone, no request log. The S3 behaviour is moto's own.
+alive and serves S3 only, and so does this server: the S3 application alone, served by
+waitress (HTTP/1.1 keep-alive, a fixed pool of threads, no request log). werkzeug's own
+server cannot keep a connection alive: from werkzeug 2.1 it answers every request with
+``Connection: close``. The S3 behaviour is moto's own.
 
 Run: ``python -m pipeline.bench.s3_server --port 9000`` (127.0.0.1 unless ``--host``).
 """
@@ -19,7 +21,6 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import Any
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,23 +31,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds its own URLs from it
 
+    import waitress
     from moto.moto_server.werkzeug_app import create_backend_app
-    from werkzeug.serving import WSGIRequestHandler, run_simple
-
-    class KeepAlive(WSGIRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            """No line per request."""
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    run_simple(
-        args.host, args.port, create_backend_app("s3"), threaded=True, request_handler=KeepAlive
-    )
+    waitress.serve(create_backend_app("s3"), host=args.host, port=args.port, threads=4, _quiet=True)
 
 
 if __name__ == "__main__":
