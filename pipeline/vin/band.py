@@ -7,6 +7,11 @@ is refitted once on the glyph row (angle, centre, length). The rectified crop is
 glyphs are about :data:`GLYPH_H` pixels tall, its lighting is flattened, and it is turned
 into a *stroke map* in [0, 1] whatever the polarity (light-on-dark carbon film or
 dark-on-light pencil paper): strokes are the minority class.
+
+Glyphs are the stroke components grouped into columns. Thin stroke fonts with serifs touch
+their neighbours and slanted dies share columns between neighbours, so when the upright
+columns are not an even row of 17, the columns are taken along the glyphs' slant and runs of
+touching glyphs are cut at the row's pitch (:func:`_split_row`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,20 +273,23 @@ def _stroke_map(crop: np.ndarray, light: bool) -> np.ndarray:
 
 
 def _segment_strokes(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """Binary strokes and glyph boxes at the first threshold that yields 17 glyphs."""
+    """Binary strokes and glyph boxes at the first threshold that yields an even row of 17
+    glyphs (else the first 17, else the count nearest 17)."""
     u8 = (strokes * 255).astype(np.uint8)
     t, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     base = min(max(t, 70), 140)
     best: tuple[np.ndarray, list[tuple[int, int, int, int]]] | None = None
+    best_key = (LENGTH, True)
     # Thick or blurred strokes touch at one threshold and part at a higher one; broken
     # strokes join at a lower one.
     for thr in (base, base + 40, base - 30, base + 75):
         raw_bin = (u8 > thr).astype(np.uint8)
         binary: np.ndarray = cv2.morphologyEx(raw_bin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         boxes = segment(binary)
-        if best is None or abs(len(boxes) - LENGTH) < abs(len(best[1]) - LENGTH):
-            best = (binary, boxes)
-        if len(boxes) == LENGTH:
+        key = (abs(len(boxes) - LENGTH), len(boxes) != LENGTH or not _even(boxes))
+        if best is None or key < best_key:
+            best, best_key = (binary, boxes), key
+        if key == (0, False):
             break
     assert best is not None
     return best
@@ -309,12 +318,12 @@ def rectify(image: np.ndarray) -> Band | None:
         dy = (mid_y - band.strokes.shape[0] / 2) / k
         t = np.deg2rad(ang)
         cx, cy = cx - dy * np.sin(t), cy + dy * np.cos(t)
-        band = _warp(small, (cx, cy), (rw, rh), ang, k * ratio, band.light_on_dark)
+        band = _warp(small, (cx, cy), (rw, rh), ang, k * ratio, band.light_on_dark, keep=True)
         k *= ratio
         refit = _refit(band, (cx, cy), (rw, rh), ang, k)
         if refit is not None:
             (cx, cy), rw, ang = refit
-            band = _warp(small, (cx, cy), (rw, rh), ang, k, band.light_on_dark)
+            band = _warp(small, (cx, cy), (rw, rh), ang, k, band.light_on_dark, keep=True)
     return band
 
 
@@ -379,10 +388,12 @@ def _warp(
     ang: float,
     k: float,
     guess: bool | None = None,
+    keep: bool = False,
 ) -> Band:
     """The band crop, its stroke map and glyph boxes. The polarity ``guess`` (by default
     :func:`_polarity`'s) is tried first and kept when its row is clearly regular; otherwise
-    both are tried and the more regular row wins."""
+    both are tried and the more regular row wins, or with ``keep`` (a re-warp of a crop
+    whose polarity was already chosen) only a clearly regular one."""
     out_w, out_h = _out_size(size[0], k)
     m = _matrix(centre, ang, k, (out_w, out_h))
     crop = cv2.warpAffine(
@@ -391,11 +402,18 @@ def _warp(
     if guess is None:
         guess = _polarity(crop)
     first = _polarised(crop, guess)
-    if _regularity(first) >= CLEAR_ROW:
+    regularity = _regularity(first)
+    if regularity >= CLEAR_ROW:
         return first
     # The minority-class guess fails on bold glyphs and the wrong polarity can still cut
     # 17 "glyphs" out of the gaps: the more regular row of glyphs wins.
-    return max((first, _polarised(crop, not guess)), key=_regularity)
+    other = _polarised(crop, not guess)
+    if keep:
+        # The film's polarity was chosen on this crop already. Thin strokes' gaps are as
+        # evenly pitched as the strokes, so a re-warp does not reverse that choice on a
+        # small difference in regularity, only for a clearly regular row.
+        return other if _regularity(other) >= max(CLEAR_ROW, regularity) else first
+    return max((first, other), key=_regularity)
 
 
 # A row this regular (17 even boxes, evenly spaced; see _regularity) from the guessed
@@ -426,22 +444,52 @@ def _regularity(band: Band) -> float:
 
 
 def segment(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Glyph boxes left to right: connected strokes first, a fixed-pitch grid if not 17."""
+    """Glyph boxes left to right: connected strokes grouped into upright columns first; when
+    that does not give an even row of 17, columns along the glyphs' slant with runs of
+    touching glyphs split at the row's pitch; a fixed-pitch grid if still not 17."""
     labels, boxes = _components(binary)
+    if len(boxes) == LENGTH and _even(boxes):
+        return [tuple(b) for b in boxes]  # type: ignore[misc]
+    split = _split_row(labels, boxes)
+    if split is not None and (len(boxes) != LENGTH or _even(split)):
+        return split
     if len(boxes) == LENGTH or len(boxes) < LENGTH - 5:
         return [tuple(b) for b in boxes]  # type: ignore[misc]
     grid = _grid(labels, boxes)
     return grid if grid is not None else [tuple(b) for b in boxes]  # type: ignore[misc]
 
 
+# VIN glyphs are punched at least about 0.8 of their height apart (a glyph is 0.6-0.9 of
+# its height wide, plus a gap; the box height here includes the stroke weight, ~10 % more):
+# a row "pitched" much tighter than that is glyphs cut into pieces.
+MIN_PITCH = 0.55 * GLYPH_H
+
+
+def _even(boxes: Sequence[Sequence[int]]) -> bool:
+    """Whether boxes sit on an evenly pitched row at a plausible pitch, none wider than
+    one and a half pitches (two touching glyphs)."""
+    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    gaps = np.diff(cx)
+    if len(gaps) == 0:
+        return False
+    pitch = float(np.median(gaps))
+    widths = np.array([b[2] for b in boxes], np.float64)
+    return (
+        pitch >= MIN_PITCH
+        and bool(np.all(np.abs(gaps - pitch) < 0.5 * pitch))
+        and bool(np.all(widths < 1.5 * pitch))
+    )
+
+
 def _components(binary: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
-    """Stroke components that look like glyphs (or parts), grouped into columns."""
+    """Stroke components that look like glyphs (or parts, or runs of touching glyphs) as a
+    label image (0 elsewhere) and their boxes grouped into upright columns."""
     h, w_all = binary.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     x, y, w, hh, area = stats[1:].astype(np.int64).T
     # Whatever touches the crop's ends is film edge or desk, not a punched glyph; what
     # touches the top or bottom may be a glyph, unless it is large.
-    ok = (x > 0) & (x + w < w_all) & (w <= 3 * GLYPH_H)
+    ok = (x > 0) & (x + w < w_all)
     ok &= ~(((y <= 0) | (y + hh >= h)) & (area > 0.6 * GLYPH_H * GLYPH_H))
     ok &= np.abs(y + hh / 2 - h / 2) <= 0.6 * GLYPH_H
     ok &= (hh >= 0.3 * GLYPH_H) & (hh <= 1.6 * GLYPH_H) & (area >= 20)
@@ -460,8 +508,163 @@ def _components(binary: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
     if boxes:
         mh = float(np.median([b[3] for b in boxes]))
         boxes = [b for b in boxes if 0.55 * mh <= b[3] <= 1.5 * mh]
-    kept = np.where(keep[labels], 1, 0).astype(np.uint8)
+    kept = np.where(keep[labels], labels, 0).astype(np.int32)
     return kept, boxes
+
+
+SLANTS = np.linspace(-0.4, 0.4, 9)  # dx/dy shears tried for the glyphs' upright strokes...
+SLANT_STEP = 0.05  # ...and then this far either side of the best
+
+
+def _slant(xs: np.ndarray, dy: np.ndarray) -> float:
+    """The shear (dx/dy) that makes the column profile of stroke pixels at ``xs`` (rows
+    ``dy`` from the band's middle) sharpest: upright stems stack in few columns."""
+
+    def sharpness(s: float) -> float:
+        col = np.round(xs - s * dy).astype(np.int64)
+        prof = np.bincount(col - col.min()).astype(np.float64)
+        return float(prof @ prof)
+
+    coarse = max((float(s) for s in SLANTS), key=sharpness)
+    return max((coarse - SLANT_STEP, coarse, coarse + SLANT_STEP), key=sharpness)
+
+
+def _split_row(
+    labels: np.ndarray, boxes: list[list[int]]
+) -> list[tuple[int, int, int, int]] | None:
+    """17 glyph boxes from columns taken along the glyphs' slant, runs of touching glyphs
+    (serifs, blur) split into as many glyphs as the row's pitch fits, or None.
+
+    The slant is the shear that makes the column profile of the strokes sharpest (upright
+    stems); the pitch comes from the row's span, which holds 17 glyphs; each run is cut at
+    the profile's lowest column near its even division. A glyph's box is that of its own
+    stroke pixels in the band.
+    """
+    if len(boxes) < 3:
+        return None
+    ys, xs = np.nonzero(labels)
+    if len(xs) < 50:
+        return None
+    lab = labels[ys, xs]
+    yc = labels.shape[0] / 2
+    dy = (ys - yc).astype(np.float64)
+    best = _slant(xs[::2], dy[::2])
+    xsh = xs - best * dy
+    # Sheared extents of every component.
+    order = np.argsort(lab, kind="stable")
+    lab_s, x_s = lab[order], xsh[order]
+    starts = np.flatnonzero(np.r_[True, lab_s[1:] != lab_s[:-1]])
+    ids = lab_s[starts]
+    lo = np.minimum.reduceat(x_s, starts)
+    hi = np.maximum.reduceat(x_s, starts) + 1
+    y_s, xo_s = ys[order], xs[order]
+    top = np.minimum.reduceat(y_s, starts)
+    bot = np.maximum.reduceat(y_s, starts) + 1
+    left = dict(zip(ids.tolist(), np.minimum.reduceat(xo_s, starts).tolist(), strict=True))
+    right = dict(zip(ids.tolist(), np.maximum.reduceat(xo_s, starts).tolist(), strict=True))
+    pixels = np.diff(np.r_[starts, len(lab_s)])
+    groups: list[list[float]] = []  # sheared x0, x1; y0, y1; stroke pixels
+    members: list[list[int]] = []
+    for i in np.argsort(lo, kind="stable"):
+        a, b = float(lo[i]), float(hi[i])
+        if groups:
+            g0, g1, t, u, ink = groups[-1]
+            if min(g1, b) - max(g0, a) > 0.3 * min(b - a, g1 - g0):
+                ink += float(pixels[i])
+                groups[-1] = [min(g0, a), max(g1, b), min(t, top[i]), max(u, bot[i]), ink]
+                members[-1].append(int(ids[i]))
+                continue
+        groups.append([a, b, float(top[i]), float(bot[i]), float(pixels[i])])
+        members.append([int(ids[i])])
+    heights = [g[3] - g[2] for g in groups]
+    mh = float(np.median(heights))
+    fit = [0.55 * mh <= gh <= 1.5 * mh for gh in heights]
+    groups = [g for g, f in zip(groups, fit, strict=True) if f]
+    members = [m for m, f in zip(members, fit, strict=True) if f]
+    if not groups:
+        return None
+    # Stray bits at the row's ends (texture, a film speck) are not glyphs; a narrow glyph
+    # (a 1, an I) is a glyph-tall stroke, with a good share of a glyph's ink.
+    med = float(np.median([g[4] for g in groups]))
+    while len(groups) > 1 and groups[0][4] < 0.2 * med:
+        groups, members = groups[1:], members[1:]
+    while len(groups) > 1 and groups[-1][4] < 0.2 * med:
+        groups, members = groups[:-1], members[:-1]
+    widths = np.array([g[1] - g[0] for g in groups])
+    if not LENGTH - 12 <= len(groups) <= LENGTH + 5:
+        return None
+    span = groups[-1][1] - groups[0][0]
+    # 16 pitches and a glyph (about three quarters of a pitch wide).
+    pitch = span / (LENGTH - 0.25)
+    if pitch < MIN_PITCH:
+        return None
+    k = [max(1, round(float(wd) / pitch)) for wd in widths]
+    while sum(k) > LENGTH:
+        # One glyph in two pieces (a broken stroke) or a run counted a glyph too many: join
+        # the two neighbouring pieces that together are narrowest, if that is a glyph's width.
+        unions = [
+            (groups[i + 1][1] - groups[i][0], i)
+            for i in range(len(groups) - 1)
+            if k[i] == k[i + 1] == 1
+        ]
+        if unions and min(unions)[0] <= 1.25 * pitch:
+            i = min(unions)[1]
+            ga, gb = groups[i], groups[i + 1]
+            groups[i : i + 2] = [
+                [ga[0], gb[1], min(ga[2], gb[2]), max(ga[3], gb[3]), ga[4] + gb[4]]
+            ]
+            members[i : i + 2] = [members[i] + members[i + 1]]
+            k[i : i + 2] = [1]
+            continue
+        multi = [i for i in range(len(k)) if k[i] > 1]
+        if not multi:
+            return None
+        k[min(multi, key=lambda i: (groups[i][1] - groups[i][0]) / (k[i] - 1))] -= 1
+    while sum(k) < LENGTH:
+        k[max(range(len(k)), key=lambda i: (groups[i][1] - groups[i][0]) / k[i])] += 1
+    if any(g[1] - g[0] > 1.7 * pitch * kk for g, kk in zip(groups, k, strict=True)):
+        return None
+    out: list[tuple[int, int, int, int]] = []
+    for (g0, g1, t, u, _), mem, kk in zip(groups, members, k, strict=True):
+        if kk == 1:
+            x0 = min(left[m] for m in mem)
+            out.append((x0, int(t), max(right[m] for m in mem) - x0 + 1, int(u - t)))
+            continue
+        sel = np.isin(lab, mem)
+        gx, gy, gs = xs[sel], ys[sel], xsh[sel]
+        cuts = _cuts(gs, g0, g1, int(kk))
+        piece = np.searchsorted(cuts, gs, side="right")
+        for j in range(int(kk)):
+            pick = piece == j
+            if pick.sum() < 10:
+                return None
+            out.append(_pixel_box(gx[pick], gy[pick]))
+    return out
+
+
+def _cuts(xsh: np.ndarray, x0: float, x1: float, k: int) -> np.ndarray:
+    """Where to cut a run of ``k`` touching glyphs (sheared columns ``xsh`` from ``x0`` to
+    ``x1``): the least-inked column within a third of a glyph of each even division."""
+    col = np.floor(xsh - x0).astype(np.int64)
+    n = int(np.ceil(x1 - x0)) + 1
+    prof = np.bincount(np.clip(col, 0, n - 1), minlength=n).astype(np.float64)
+    prof = np.convolve(prof, np.ones(3) / 3, mode="same")
+    step = (x1 - x0) / k
+    reach = max(1, int(step / 3))
+    cuts = []
+    for j in range(1, k):
+        c = round(j * step)
+        a, b = max(c - reach, 1), min(c + reach + 1, n - 1)
+        window = prof[a:b]
+        # Lowest ink; among equals the one nearest the even division.
+        near = np.abs(np.arange(a, b) - c)
+        cuts.append(a + int(np.lexsort((near, window))[0]))
+    return x0 + np.array(cuts, np.float64)
+
+
+def _pixel_box(xs: np.ndarray, ys: np.ndarray) -> tuple[int, int, int, int]:
+    x0, y0 = int(xs.min()), int(ys.min())
+    return x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1
 
 
 def _grid(mask: np.ndarray, boxes: list[list[int]]) -> list[tuple[int, int, int, int]] | None:
