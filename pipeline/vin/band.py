@@ -296,6 +296,20 @@ def _segment_strokes(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, i
     return best
 
 
+def turned_band(band: Band) -> Band:
+    """The band turned half a turn: a film photographed upside down, the right way up (its
+    glyph boxes in reading order again)."""
+    h, w = band.strokes.shape
+    boxes = tuple((w - x - bw, h - y - bh, bw, bh) for x, y, bw, bh in reversed(band.boxes))
+    return Band(
+        np.ascontiguousarray(band.strokes[::-1, ::-1]),
+        np.ascontiguousarray(band.binary[::-1, ::-1]),
+        boxes,
+        np.ascontiguousarray(band.gray[::-1, ::-1]),
+        band.light_on_dark,
+    )
+
+
 def rectify(image: np.ndarray) -> Band | None:
     """The rectified, segmented VIN band of a rubbing photo, or None when none is found."""
     gray = _to_gray(image)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pipeline.vin.band import GLYPH_H, Band
+from pipeline.vin.band import GLYPH_H, Band, turned_band
 from pipeline.vin.glyphs import measure
 
 # Pairs RapidOCR swaps on worn glyphs; a read difference between them says nothing.
@@ -102,6 +102,7 @@ class Comparison:
     glyphs: tuple[GlyphScore, ...] = ()
     note: str = ""
     offsets: tuple[tuple[float, float], ...] = field(default=(), repr=False)
+    turned: bool = False  # the candidate was compared turned half a turn (upside down)
 
 
 def _detrend(v: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -264,6 +265,10 @@ def with_text(comparison: Comparison, ref_text: str | None, cand_text: str | Non
     )
 
 
+def _typical(comparison: Comparison) -> float:
+    return float(np.median([g.suspicion for g in comparison.glyphs]))
+
+
 def compare_bands(ref: Band | None, cand: Band | None, t: Thresholds | None = None) -> Comparison:
     """Compare two rectified bands; ``unreadable`` unless both have 17 glyphs."""
     if ref is None or not ref.complete:
@@ -274,4 +279,15 @@ def compare_bands(ref: Band | None, cand: Band | None, t: Thresholds | None = No
         return Comparison(
             "unreadable", 0.0, (), note="candidate: VIN band not found or not 17 glyphs"
         )
-    return decide(measure(ref, cand), t or Thresholds())
+    t = t or Thresholds()
+    result = decide(measure(ref, cand), t)
+    if result.verdict == "mismatch" and len(result.suspects) > len(result.glyphs) // 2:
+        # A film photographed upside down reads as another die set glyph by glyph; turned
+        # half a turn it is compared as stamped. The orientation in which the glyphs agree
+        # better (the median glyph's evidence; re-punched glyphs are a few) wins, so a
+        # tampered rubbing is still compared the right way up and its suspects localised.
+        turned = decide(measure(ref, turned_band(cand)), t)
+        if _typical(turned) < _typical(result):
+            note = "; ".join(filter(None, ["candidate photographed upside down", turned.note]))
+            return replace(turned, note=note, turned=True)
+    return result

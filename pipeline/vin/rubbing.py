@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from pipeline.ocr import OcrEngine
-from pipeline.vin.band import Band, rectify
+from pipeline.vin.band import Band, rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds, compare_bands, with_text
 from pipeline.vin.reading import VinRead, read_band
 
@@ -93,9 +93,16 @@ def draw_overlay(
     ref: Band | None, cand: Band | None, comparison: Comparison, width: int = 960
 ) -> bytes:
     """Reference above candidate, glyphs boxed by outcome, the verdict and reasons below."""
+    if cand is not None and comparison.turned:
+        cand = turned_band(cand)
     rows = [
         _panel(ref, comparison, width, "reference"),
-        _panel(cand, comparison, width, "candidate"),
+        _panel(
+            cand,
+            comparison,
+            width,
+            "candidate (turned upright)" if comparison.turned else "candidate",
+        ),
     ]
     footer = np.full((34, width, 3), 255, np.uint8)
     text = f"{comparison.verdict}  score {comparison.score:.2f}  {comparison.note}"[:110]

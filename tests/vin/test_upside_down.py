@@ -1,0 +1,53 @@
+"""A rubbing photographed upside down is compared the right way up."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.vin.band import rectify, turned_band
+from pipeline.vin.compare import compare_bands
+from pipeline.vin.evalgen import make_pair
+from pipeline.vin.rubbing import compare_images, decode, draw_overlay
+
+
+def _images(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    pair = make_pair(kind, "B", np.random.default_rng(seed))
+    ref, cand = decode(pair.reference), decode(pair.candidate)
+    assert ref is not None and cand is not None
+    return ref, cand, pair.positions
+
+
+def test_turning_a_band_twice_gives_it_back() -> None:
+    ref, _, _ = _images("genuine", 3)
+    band = rectify(ref)
+    assert band is not None and band.complete
+    back = turned_band(turned_band(band))
+    assert back.boxes == band.boxes
+    assert np.array_equal(back.strokes, band.strokes) and np.array_equal(back.gray, band.gray)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_an_upside_down_genuine_rubbing_matches(seed: int) -> None:
+    ref, cand, _ = _images("genuine", seed)
+    upright = compare_images(ref, cand, overlay=False).comparison
+    turned = compare_images(ref, cv2.rotate(cand, cv2.ROTATE_180), overlay=True)
+    assert upright.verdict == "match" and not upright.turned
+    assert turned.comparison.verdict == "match" and turned.comparison.turned
+    assert turned.overlay  # the overlay shows the candidate turned upright
+
+
+def test_an_upside_down_restamp_is_still_found_where_it_is() -> None:
+    ref, cand, positions = _images("hand_restamp", 5)
+    result = compare_images(ref, cv2.rotate(cand, cv2.ROTATE_180), overlay=False).comparison
+    assert result.verdict == "mismatch" and result.turned
+    assert set(result.suspects) & set(positions)
+
+
+def test_an_upright_mismatch_is_not_turned() -> None:
+    ref, cand, _ = _images("clone", 6)
+    a, b = rectify(ref), rectify(cand)
+    result = compare_bands(a, b)
+    assert result.verdict == "mismatch" and not result.turned
+    assert draw_overlay(a, b, result)
