@@ -311,15 +311,59 @@ def turned_band(band: Band) -> Band:
 
 
 def rectify(image: np.ndarray) -> Band | None:
-    """The rectified, segmented VIN band of a rubbing photo, or None when none is found."""
+    """The rectified, segmented VIN band of a rubbing photo, or None when none is found.
+
+    The band finder looks for a roughly level row of strokes; when it finds none (or no
+    complete row of 17), it looks again on copies turned by :data:`SEARCH_TURNS` degrees (a
+    film photographed at a slant), and a band found there counts only when it is complete
+    and clearly regular (:data:`CLEAR_ROW`)."""
     gray = _to_gray(image)
     scale = WORK_W / gray.shape[1]
     small = cv2.resize(
         gray, (WORK_W, max(8, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA
     )
     rect = find_band(small)
-    if rect is None:
-        return None
+    band = _rectified(small, rect) if rect is not None else None
+    if band is not None and band.complete:
+        return band
+    for turn in SEARCH_TURNS:
+        found = find_band(_turned(small, turn))
+        if found is None:
+            continue
+        (cx, cy), size, ang = found
+        # Back into the unturned copy: the centre turns back, the angle adds the turn.
+        inv = cv2.invertAffineTransform(_turn_matrix(small.shape, turn))
+        x, y = inv @ np.array([cx, cy, 1.0])
+        other = _rectified(small, ((float(x), float(y)), size, ang + turn))
+        if other is not None and other.complete and _regularity(other) >= CLEAR_ROW:
+            return other
+    return band
+
+
+# Turns (degrees, counter-clockwise) of the working copy searched when the level search
+# finds no complete band: the level finder holds to about ±10° of slant.
+SEARCH_TURNS = (15.0, -15.0, 30.0, -30.0)
+
+
+def _turn_matrix(shape: tuple[int, ...], turn: float) -> np.ndarray:
+    h, w = shape[:2]
+    return cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
+
+
+def _turned(small: np.ndarray, turn: float) -> np.ndarray:
+    """The working copy turned by ``turn`` degrees about its centre, same size, edges
+    continued (so no new straight edge is drawn)."""
+    h, w = small.shape[:2]
+    return cv2.warpAffine(
+        small, _turn_matrix(small.shape, turn), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _rectified(
+    small: np.ndarray, rect: tuple[tuple[float, float], tuple[float, float], float]
+) -> Band:
+    """The band of a found rectangle: warped, re-centred and re-scaled on its glyphs, refitted
+    on the glyph row, its lean undone."""
     (cx, cy), (rw, rh), ang = rect
     k = GLYPH_H / max(rh * 0.92, 4.0)
     band = _warp(small, (cx, cy), (rw, rh), ang, k)
