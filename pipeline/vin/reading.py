@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.ocr import Box, LineOcr, OcrEngine, OcrLine
 from pipeline.vin import rules
-from pipeline.vin.band import Band
+from pipeline.vin.band import Band, turned_band
 
 # Labels printed next to a VIN on plates and documents; dropped before reading.
 _LABELS = re.compile(r"(VIN|V\.I\.N|NO\.?|车辆识别代号|识别代号|车架号|代号)[:：]?", re.IGNORECASE)
@@ -217,12 +217,35 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
     one), so a band kept with its reads (a prepared reference) is not read again."""
     tag = getattr(ocr, "model_tag", "")
     tag = f"{tag}/line-{BAND_LINE_VERSION}" if tag else ""
-    if tag and tag in band.reads:
-        text, score = band.reads[tag]
+    read = _band_read(lambda: band_line(band), band.reads, tag, ocr, min_confidence)
+    if read.readable or not band.boxes:
+        return read
+    # A film photographed upside down reads as nothing; turned half a turn it may read as a
+    # VIN, which counts only when its check digit holds.
+    turned = _band_read(
+        lambda: band_line(turned_band(band)),
+        band.reads,
+        f"{tag}/turned" if tag else "",
+        ocr,
+        min_confidence,
+    )
+    return turned if turned.readable and turned.check_ok else read
+
+
+def _band_read(
+    line: Callable[[], np.ndarray],
+    reads: dict[str, tuple[str, float]],
+    tag: str,
+    ocr: OcrEngine,
+    min_confidence: float,
+) -> VinRead:
+    """The VIN read of one band line, the raw read kept in ``reads`` under ``tag``."""
+    if tag and tag in reads:
+        text, score = reads[tag]
     else:
-        text, score = ocr.read_line(band_line(band))
+        text, score = ocr.read_line(line())
         if tag:
-            band.reads[tag] = (text, score)
+            reads[tag] = (text, score)
     cands = candidates(text)
     if len(cands) != 1 or score < min_confidence:
         return VinRead(None, score, text)

@@ -6,9 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.ocr import RapidOcrEngine
 from pipeline.vin.band import rectify, turned_band
 from pipeline.vin.compare import compare_bands
 from pipeline.vin.evalgen import make_pair
+from pipeline.vin.reading import BAND_LINE_VERSION, read_band
 from pipeline.vin.rubbing import compare_images, decode, draw_overlay
 
 
@@ -70,3 +72,21 @@ def test_a_film_photographed_at_a_slant_is_found_and_matches(degrees: float, see
     band = rectify(_turned_photo(cand, degrees))
     assert band is not None and band.complete
     assert compare_bands(rectify(ref), band).verdict == "match"
+
+
+@pytest.fixture(scope="module")
+def ocr() -> RapidOcrEngine:
+    return RapidOcrEngine()
+
+
+def test_an_upside_down_band_is_read_turned_when_it_reads_as_nothing(ocr: RapidOcrEngine) -> None:
+    pair = make_pair("genuine", "B", np.random.default_rng(3))
+    cand = decode(pair.candidate)
+    assert cand is not None
+    upright, upside_down = rectify(cand), rectify(cv2.rotate(cand, cv2.ROTATE_180))
+    assert upright is not None and upside_down is not None
+    assert read_band(upright, ocr).vin == pair.vin
+    assert list(upright.reads) == [f"{ocr.model_tag}/line-{BAND_LINE_VERSION}"]  # one read
+    read = read_band(upside_down, ocr)
+    assert read.vin == pair.vin and read.check_ok
+    assert len(upside_down.reads) == 2  # as found, then turned
