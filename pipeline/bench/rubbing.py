@@ -23,6 +23,7 @@ from pipeline.cli.app import App
 from pipeline.ocr import OcrEngine
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.rubbing import compare_images, decode
+from pipeline.vin.texture import encode_jpeg, turned_photo
 
 TUNED_SEEDS = (303, 101, 202)  # what pipeline.vin.compare.Thresholds was set and checked on
 
@@ -41,6 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--vin-photos", type=int, default=0, help="also read N generated 0113 VIN photos"
+    )
+    p.add_argument(
+        "--turn",
+        type=float,
+        default=0.0,
+        help="turn every candidate photo by this many degrees on a larger desk (180: upside "
+        "down), to measure slanted and upside-down photos (default 0)",
     )
     p.add_argument(
         "--threads",
@@ -76,16 +84,20 @@ def run(args: argparse.Namespace, app: App) -> int:
         _vin_photos(args.vin_photos, args.seed, app.services.ocr)
     groups = [s.strip() for s in args.styles.split(",")] if args.pairs > 0 else []
     for i, group in enumerate(groups):
-        tally = _measure(group, args.pairs, args.seed + i, ocr)
+        tally = _measure(group, args.pairs, args.seed + i, ocr, args.turn)
         _print(group, tally, args.seed + i)
     return 0
 
 
-def _measure(styles: str, n: int, seed: int, ocr: OcrEngine | None) -> Tally:
+def _measure(styles: str, n: int, seed: int, ocr: OcrEngine | None, turn: float = 0.0) -> Tally:
     t = Tally()
     for pair in pairs(n, styles, seed):
+        photo = pair.candidate
+        turned = decode(photo) if turn else None
+        if turned is not None:  # re-encoded (quality 95), so decoding stays in the timing
+            photo = encode_jpeg(turned_photo(turned, turn), 95)
         start, cpu = time.perf_counter(), time.process_time()
-        ref, cand = decode(pair.reference), decode(pair.candidate)
+        ref, cand = decode(pair.reference), decode(photo)
         result = compare_images(ref, cand, ocr=ocr, overlay=False)
         t.seconds += time.perf_counter() - start
         t.cpu += time.process_time() - cpu

@@ -125,6 +125,22 @@ def _damage(film: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+def turned_photo(image: np.ndarray, degrees: float) -> np.ndarray:
+    """The photo turned by ``degrees`` (counter-clockwise) on a larger desk of its border's
+    colour, so the whole film stays in the frame (180: upside down, exactly)."""
+    if degrees % 360 == 180:
+        return cv2.rotate(image, cv2.ROTATE_180)
+    pad = image.shape[1] // 6
+    rim = np.concatenate([image[0], image[-1]]).reshape(
+        -1, image.shape[2] if image.ndim == 3 else 1
+    )
+    desk = [int(v) for v in np.median(rim, axis=0)]
+    big = cv2.copyMakeBorder(image, pad, pad, 20, 20, cv2.BORDER_CONSTANT, value=desk)
+    h, w = big.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(big, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=desk)
+
+
 def encode_jpeg(bgr: np.ndarray, quality: int) -> bytes:
     """JPEG bytes of an image."""
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])

@@ -12,6 +12,7 @@ from pipeline.vin.compare import compare_bands
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.reading import BAND_LINE_VERSION, read_band
 from pipeline.vin.rubbing import compare_images, decode, draw_overlay
+from pipeline.vin.texture import turned_photo
 
 
 def _images(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
@@ -55,21 +56,11 @@ def test_an_upright_mismatch_is_not_turned() -> None:
     assert draw_overlay(a, b, result)
 
 
-def _turned_photo(image: np.ndarray, degrees: float) -> np.ndarray:
-    """The photo turned on a larger desk (so the film stays inside the frame)."""
-    pad = image.shape[1] // 6
-    desk = [int(v) for v in np.median(np.concatenate([image[0], image[-1]]), axis=0)]
-    big = cv2.copyMakeBorder(image, pad, pad, 20, 20, cv2.BORDER_CONSTANT, value=desk)
-    h, w = big.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(big, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=desk)
-
-
 @pytest.mark.parametrize(("degrees", "seed"), [(20.0, 3), (-20.0, 4), (-15.0, 3)])
 def test_a_film_photographed_at_a_slant_is_found_and_matches(degrees: float, seed: int) -> None:
     # The level band finder holds to about ±10°; beyond, the band was "not found".
     ref, cand, _ = _images("genuine", seed)
-    band = rectify(_turned_photo(cand, degrees))
+    band = rectify(turned_photo(cand, degrees))
     assert band is not None and band.complete
     assert compare_bands(rectify(ref), band).verdict == "match"
 
