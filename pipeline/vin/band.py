@@ -335,7 +335,7 @@ def rectify(image: np.ndarray) -> Band | None:
         inv = cv2.invertAffineTransform(_turn_matrix(small.shape, turn))
         x, y = inv @ np.array([cx, cy, 1.0])
         other = _rectified(small, ((float(x), float(y)), size, ang + turn))
-        if other is not None and other.complete and _regularity(other) >= CLEAR_ROW:
+        if other.complete and _regularity(other) >= CLEAR_ROW:
             return other
     return band
 
