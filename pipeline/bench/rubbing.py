@@ -51,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "down), to measure slanted and upside-down photos (default 0)",
     )
     p.add_argument(
+        "--marks",
+        type=float,
+        default=0.0,
+        help="share of VINs punched between delimiter marks (★ ☆ *) in both rubbings "
+        "(default 0; other pairs stay the same pairs)",
+    )
+    p.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -84,14 +91,21 @@ def run(args: argparse.Namespace, app: App) -> int:
         _vin_photos(args.vin_photos, args.seed, app.services.ocr)
     groups = [s.strip() for s in args.styles.split(",")] if args.pairs > 0 else []
     for i, group in enumerate(groups):
-        tally = _measure(group, args.pairs, args.seed + i, ocr, args.turn)
+        tally = _measure(group, args.pairs, args.seed + i, ocr, args.turn, args.marks)
         _print(group, tally, args.seed + i)
     return 0
 
 
-def _measure(styles: str, n: int, seed: int, ocr: OcrEngine | None, turn: float = 0.0) -> Tally:
+def _measure(
+    styles: str,
+    n: int,
+    seed: int,
+    ocr: OcrEngine | None,
+    turn: float = 0.0,
+    marks: float = 0.0,
+) -> Tally:
     t = Tally()
-    for pair in pairs(n, styles, seed):
+    for pair in pairs(n, styles, seed, marks=marks):
         photo = pair.candidate
         turned = decode(photo) if turn else None
         if turned is not None:  # re-encoded (quality 95), so decoding stays in the timing

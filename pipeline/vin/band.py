@@ -550,15 +550,148 @@ def segment(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
     that does not give an even row of 17, columns along the glyphs' slant with runs of
     touching glyphs split at the row's pitch; a fixed-pitch grid if still not 17."""
     labels, boxes = _components(binary)
+    labels, boxes = _without_marks(labels, boxes)
     if len(boxes) == LENGTH and _even(boxes):
         return [tuple(b) for b in boxes]  # type: ignore[misc]
-    split = _split_row(labels, boxes)
+    split = _split_between_marks(labels, boxes)
     if split is not None and (len(boxes) != LENGTH or _even(split)):
         return split
     if len(boxes) == LENGTH or len(boxes) < LENGTH - 5:
         return [tuple(b) for b in boxes]  # type: ignore[misc]
     grid = _grid(labels, boxes)
     return grid if grid is not None else [tuple(b) for b in boxes]  # type: ignore[misc]
+
+
+def _without_marks(
+    labels: np.ndarray, boxes: list[list[int]]
+) -> tuple[np.ndarray, list[list[int]]]:
+    """The row without delimiter marks punched before and after the VIN (★LSV...★, as some
+    makers do). A row of 18 or 19 columns is 17 glyphs and marks at its ends when the 17
+    inner ones are evenly pitched to within :data:`MARK_TIGHT` of their pitch (a glyph in
+    two pieces makes two half-pitch gaps) and the marks stand half a pitch to 1.6 pitches
+    from them. Of 18, when either end could go, the one that looks more like a mark
+    (:func:`_mark_likeness`) does. The marks' pixels leave ``labels`` too."""
+    extra = len(boxes) - LENGTH
+    if extra not in (1, 2):
+        return labels, boxes
+    last = len(boxes) - 1
+    tries: list[tuple[int, ...]] = [(0, last)] if extra == 2 else [(0,), (last,)]
+    options = [drop for drop in tries if _between_marks(boxes, drop)]
+    if not options:
+        return labels, boxes
+    drop = max(options, key=lambda d: _mark_likeness(labels, boxes[d[0]]))
+    kept = [b for i, b in enumerate(boxes) if i not in drop]
+    return _drop_boxes(labels, boxes, drop), kept
+
+
+def _drop_boxes(labels: np.ndarray, boxes: list[list[int]], drop: Sequence[int]) -> np.ndarray:
+    """``labels`` without the components that lie mostly inside the boxes ``drop``."""
+    labels = labels.copy()
+    totals = np.bincount(labels.ravel())
+    for i in drop:
+        x, y, w, h = boxes[i]
+        region = labels[y : y + h, x : x + w]
+        ids, counts = np.unique(region[region > 0], return_counts=True)
+        labels[np.isin(labels, ids[counts >= 0.5 * totals[ids]])] = 0
+    return labels
+
+
+def _split_between_marks(
+    labels: np.ndarray, boxes: list[list[int]]
+) -> list[tuple[int, int, int, int]] | None:
+    """:func:`_split_row`; and when its row is not tightly even and spans more than 17 glyph
+    pitches (:func:`_units`: 18 or 19, delimiter marks beside touching glyphs), also the row
+    without its first or last column (about 18) or both (about 19): the most even row of 17
+    wins, the row as found unless a variant is clearly more even (:data:`MARK_GAIN`)."""
+    split = _split_row(labels, boxes)
+    base = _spread(split)
+    units = _units(boxes)
+    if base <= MARK_TIGHT / 2 or units is None or units < LENGTH + 0.6:
+        return split
+    best, best_spread = split, base - MARK_GAIN
+    n = len(boxes)
+    for drop in ((0, n - 1),) if units >= LENGTH + 1.5 else ((0,), (n - 1,)):
+        if any(boxes[i][2] > 1.5 * boxes[i][3] for i in drop):
+            continue  # a run of touching glyphs, not a mark
+        kept = [b for i, b in enumerate(boxes) if i not in drop]
+        other = _split_row(_drop_boxes(labels, boxes, drop), kept)
+        spread = _spread(other)
+        if spread < best_spread:
+            best, best_spread = other, spread
+    return best
+
+
+def _units(boxes: list[list[int]]) -> float | None:
+    """How many glyph pitches the row spans (plus one): the pitch taken between neighbouring
+    columns that each hold one glyph (no wider than tall), or None with too few of them."""
+    if len(boxes) < 6:
+        return None
+    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    single = np.array([b[2] <= b[3] for b in boxes])
+    gaps = np.diff(cx)[single[1:] & single[:-1]]
+    if len(gaps) < 4:
+        return None
+    pitch = float(np.median(gaps))
+    if pitch < MIN_PITCH:
+        return None
+    return float(cx[-1] - cx[0]) / pitch + 1
+
+
+# A variant without end columns must be this much more even (in :func:`_spread`) to win.
+MARK_GAIN = 0.1
+
+
+def _spread(boxes: Sequence[Sequence[int]] | None) -> float:
+    """How unevenly 17 boxes sit: spread of their gaps, heights and widths (relative);
+    infinite for no row or another count."""
+    if boxes is None or len(boxes) != LENGTH:
+        return float("inf")
+    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    gaps = np.diff(cx)
+    h = np.array([b[3] for b in boxes], np.float64)
+    return float(gaps.std() / max(gaps.mean(), 1.0) + h.std() / max(h.mean(), 1.0))
+
+
+# Inner gaps of a row between marks differ from its pitch by at most this share of it.
+MARK_TIGHT = 0.25
+
+
+def _between_marks(boxes: list[list[int]], drop: tuple[int, ...]) -> bool:
+    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    inner = np.delete(cx, drop)
+    gaps = np.diff(inner)
+    pitch = float(np.median(gaps))
+    if pitch < MIN_PITCH or np.any(np.abs(gaps - pitch) > MARK_TIGHT * pitch):
+        return False
+    if any(boxes[i][2] >= 1.5 * pitch for i in range(len(boxes)) if i not in drop):
+        return False
+    for i in drop:
+        gap = abs(cx[i] - (cx[1] if i == 0 else cx[-2]))
+        if not 0.5 * pitch <= gap <= 1.6 * pitch:
+            return False
+    return True
+
+
+def _mark_likeness(labels: np.ndarray, box: Sequence[int]) -> float:
+    """How nearly a box's strokes repeat when turned a fifth or a sixth of a turn about
+    their centre of ink (a star, an asterisk), 1 = exactly; letters and digits do not."""
+    x, y, w, h = box
+    patch = (labels[y : y + h, x : x + w] > 0).astype(np.float32)
+    side = 32
+    sq = cv2.resize(patch, (side, side), interpolation=cv2.INTER_AREA)
+    sq = cv2.GaussianBlur(np.pad(sq, side // 4), (0, 0), 1.0)
+    m = cv2.moments(sq)
+    if m["m00"] <= 0:
+        return 0.0
+    centre = (m["m10"] / m["m00"], m["m01"] / m["m00"])
+    dev = sq - sq.mean()
+    best = 0.0
+    for turn in (72.0, 60.0):
+        rot = cv2.warpAffine(sq, cv2.getRotationMatrix2D(centre, turn, 1.0), sq.shape[::-1])
+        rdev = rot - rot.mean()
+        denom = float(np.sqrt((dev * dev).sum() * (rdev * rdev).sum()))
+        best = max(best, float((dev * rdev).sum()) / denom if denom > 0 else 0.0)
+    return best
 
 
 # VIN glyphs are punched at least about 0.8 of their height apart (a glyph is 0.6-0.9 of

@@ -183,11 +183,53 @@ def _random_other(die: Die, rng: np.random.Generator) -> Die:
     )
 
 
+# Delimiters some makers punch before and after the VIN (★LSV...★), drawn alike by every
+# die family: a filled star, an outlined star, a six-armed asterisk.
+MARKS = ("★", "☆", "*")
+
+
+def _mark(ch: str, height: int, weight: float, family: str) -> np.ndarray:
+    """A delimiter mark as a uint8 mask, about a cap height tall, centred in 2h x 2h."""
+    size = 2 * height
+    canvas = np.zeros((size, size), np.uint8)
+    c = size / 2
+    # A TrueType die's weight is the outline stroke added to its glyphs; a stroke die's is
+    # the pen width.
+    pen = max(2, round(weight + 0.09 * height if family == "truetype" else weight))
+    r = 0.5 * height
+    if ch == "*":
+        for k in range(3):
+            a = np.pi / 2 + k * np.pi / 3
+            dx, dy = 0.42 * height * np.cos(a), 0.42 * height * np.sin(a)
+            p0 = (round((c - dx) * 16), round((c - dy) * 16))
+            p1 = (round((c + dx) * 16), round((c + dy) * 16))
+            cv2.line(canvas, p0, p1, 255, pen, cv2.LINE_AA, shift=4)
+        return canvas
+    # A five-pointed star, point up, its box centred (the box is 1.81 r tall, 1.90 r wide).
+    cy = c + r * (1 - (1 + np.cos(np.pi / 5)) / 2)
+    inner = r * np.sin(np.pi / 10) / np.sin(7 * np.pi / 10)
+    pts = [
+        (
+            c + (r if k % 2 == 0 else inner) * np.sin(k * np.pi / 5),
+            cy - (r if k % 2 == 0 else inner) * np.cos(k * np.pi / 5),
+        )
+        for k in range(10)
+    ]
+    poly = (np.array(pts) * 16).round().astype(np.int32)
+    if ch == "★":
+        cv2.fillPoly(canvas, [poly], 255, cv2.LINE_AA, shift=4)
+    else:
+        cv2.polylines(canvas, [poly], True, 255, pen, cv2.LINE_AA, shift=4)
+    return canvas
+
+
 @functools.lru_cache(maxsize=4096)
 def _glyph(family: str, font: str, ch: str, height: int, weight: float) -> np.ndarray:
     """The upright glyph as a float mask whose cap height is ``height``, centred in 2h x 2h."""
     size = 2 * height
-    if family == "strokes":
+    if ch in MARKS:
+        canvas = _mark(ch, height, weight, family)
+    elif family == "strokes":
         canvas = hershey.render(int(font), ch, height, weight)
     elif family == "hershey":
         fid = int(font)
@@ -259,9 +301,11 @@ def stamp(mask: np.ndarray, die: Die, ch: str, where: Placement, erase: bool = F
     np.maximum(mask, warped, out=mask)
 
 
-def stamp_vin(die: Die, vin: str, places: list[Placement]) -> np.ndarray:
-    """A stamp mask of a whole VIN."""
-    mask = np.zeros(canvas_size(die, len(vin)), np.float32)
-    for ch, p in zip(vin, places, strict=True):
+def stamp_vin(die: Die, vin: str, places: list[Placement], mark: str = "") -> np.ndarray:
+    """A stamp mask of a whole VIN; with a ``mark`` (one of :data:`MARKS`) punched before
+    and after it, ``places`` holds two more placements, the marks' first and last."""
+    text = f"{mark}{vin}{mark}" if mark else vin
+    mask = np.zeros(canvas_size(die, len(text)), np.float32)
+    for ch, p in zip(text, places, strict=True):
         stamp(mask, die, ch, p)
     return mask

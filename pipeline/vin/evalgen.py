@@ -26,7 +26,16 @@ import cv2
 import numpy as np
 
 from pipeline.vin import rules
-from pipeline.vin.dies import Die, Placement, layout, other_die, random_die, stamp, stamp_vin
+from pipeline.vin.dies import (
+    MARKS,
+    Die,
+    Placement,
+    layout,
+    other_die,
+    random_die,
+    stamp,
+    stamp_vin,
+)
 from pipeline.vin.texture import encode_jpeg, photograph, rub
 
 STYLES = {
@@ -63,6 +72,7 @@ class Pair:
     kind: str
     positions: tuple[int, ...]  # tampered glyph indexes, 0-based
     style: str
+    mark: str = ""  # delimiter punched before and after the VIN, if any
 
     @property
     def tampered(self) -> bool:
@@ -90,14 +100,21 @@ def _shoot(mask: np.ndarray, style: str, rng: np.random.Generator) -> bytes:
 
 
 def _tamper(
-    kind: str, die: Die, vin: str, places: list[Placement], rng: np.random.Generator
+    kind: str,
+    die: Die,
+    vin: str,
+    places: list[Placement],
+    rng: np.random.Generator,
+    mark: str = "",
 ) -> tuple[np.ndarray, tuple[int, ...]]:
     """The candidate's stamp mask and the tampered positions."""
     if kind == "clone":
         other = other_die(die, rng)
         other = replace(other, pitch=die.pitch * float(rng.uniform(0.93, 1.07)))
-        return stamp_vin(other, vin, layout(other, len(vin), rng)), tuple(range(len(vin)))
-    mask = stamp_vin(die, vin, places)
+        mask = stamp_vin(other, vin, layout(other, len(places), rng), mark)
+        return mask, tuple(range(len(vin)))
+    mask = stamp_vin(die, vin, places, mark)
+    places = places[1:-1] if mark else places  # the glyphs' own
     if kind == "lookalike":
         options = [i for i, c in enumerate(vin) if c in LOOKALIKES and i != rules.CHECK_INDEX]
         i = int(rng.choice(options))
@@ -126,38 +143,69 @@ def _tamper(
     return mask, idxs
 
 
-def make_pair(kind: str, style: str, rng: np.random.Generator, vin: str | None = None) -> Pair:
-    """Generate one pair of a kind in a style (of a random VIN unless one is given)."""
+def make_pair(
+    kind: str, style: str, rng: np.random.Generator, vin: str | None = None, mark: str = ""
+) -> Pair:
+    """Generate one pair of a kind in a style (of a random VIN unless one is given), with a
+    delimiter ``mark`` (:data:`pipeline.vin.dies.MARKS`) punched before and after the VIN."""
     family, texture = STYLES[style]
     die = random_die(rng, family, height=int(rng.integers(40, 64)))
     vin = vin or random_vin(rng)
     if kind == "lookalike":
         while not any(c in LOOKALIKES for i, c in enumerate(vin) if i != rules.CHECK_INDEX):
             vin = random_vin(rng)
-    places = layout(die, len(vin), rng)
-    ref_mask = stamp_vin(die, vin, places)
+    places = layout(die, len(vin) + (2 if mark else 0), rng)
+    ref_mask = stamp_vin(die, vin, places, mark)
     positions: tuple[int, ...] = ()
     if kind == "genuine":
         cand_mask = ref_mask
     else:
-        cand_mask, positions = _tamper(kind, die, vin, places, rng)
+        cand_mask, positions = _tamper(kind, die, vin, places, rng, mark)
     return Pair(
-        _shoot(ref_mask, texture, rng), _shoot(cand_mask, texture, rng), vin, kind, positions, style
+        _shoot(ref_mask, texture, rng),
+        _shoot(cand_mask, texture, rng),
+        vin,
+        kind,
+        positions,
+        style,
+        mark,
     )
 
 
-def pairs(n: int, styles: str, seed: int, genuine_share: float = 0.5) -> Iterator[Pair]:
-    """``n`` pairs cycling through ``styles``: half genuine, the rest spread over the kinds."""
+def pairs(
+    n: int, styles: str, seed: int, genuine_share: float = 0.5, marks: float = 0.0
+) -> Iterator[Pair]:
+    """``n`` pairs cycling through ``styles``: half genuine, the rest spread over the kinds;
+    a ``marks`` share of the VINs is punched between delimiter marks (★, ☆ or *)."""
     rng = np.random.default_rng(seed)
     tampered = KINDS[1:]
-    for i in range(n):
+    for i, mark in zip(range(n), _marks(seed, marks), strict=False):
         style = styles[i % len(styles)]
         kind = (
             "genuine"
             if rng.random() < genuine_share
             else tampered[int(rng.integers(len(tampered)))]
         )
-        yield make_pair(kind, style, rng)
+        pair = make_pair(kind, style, rng)
+        if mark:
+            # A marked pair comes from a stream of its own (its canvas is wider, so it would
+            # draw differently), after the unmarked one has advanced the main stream: every
+            # pair without marks is the same pair as with ``marks=0``.
+            own = np.random.default_rng([seed, MARK_STREAM, i])
+            pair = make_pair(kind, style, own, mark=mark)
+        yield pair
+
+
+MARK_STREAM = 0x6D61726B  # "mark": the second seed word of the marks' random stream
+
+
+def _marks(seed: int, share: float) -> Iterator[str]:
+    """Each pair's delimiter mark ("" for none), a ``share`` of them with one."""
+    rng = np.random.default_rng([seed, MARK_STREAM])
+    while True:
+        with_mark = rng.random() < share
+        mark = MARKS[int(rng.integers(len(MARKS)))]
+        yield mark if with_mark else ""
 
 
 def write_pairs(folder: Path, items: Iterator[Pair]) -> Path:
@@ -169,13 +217,14 @@ def write_pairs(folder: Path, items: Iterator[Pair]) -> Path:
     ):
         pw, tw = csv.writer(pf), csv.writer(tf)
         pw.writerow(["reference", "candidate", "vin"])
-        tw.writerow(["reference", "candidate", "vin", "kind", "positions", "style"])
+        tw.writerow(["reference", "candidate", "vin", "kind", "positions", "style", "mark"])
         for i, p in enumerate(items):
             ref, cand = f"p{i:04d}_ref.jpg", f"p{i:04d}_cand.jpg"
             (folder / ref).write_bytes(p.reference)
             (folder / cand).write_bytes(p.candidate)
             pw.writerow([ref, cand, p.vin])
-            tw.writerow([ref, cand, p.vin, p.kind, ";".join(map(str, p.positions)), p.style])
+            positions = ";".join(map(str, p.positions))
+            tw.writerow([ref, cand, p.vin, p.kind, positions, p.style, p.mark])
     return folder / "pairs.csv"
 
 
@@ -206,14 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--kinds", default=",".join(KINDS), help="cycle through these kinds in order")
     p.add_argument("--max-width", type=int, default=0, help="shrink photos (small samples)")
+    p.add_argument(
+        "--marks", type=float, default=0.0, help="share of VINs between delimiter marks (★ ☆ *)"
+    )
     args = p.parse_args(argv)
     kinds = args.kinds.split(",")
     rng = np.random.default_rng(args.seed)
     items = (
         _shrink(
-            make_pair(kinds[i % len(kinds)], args.styles[i % len(args.styles)], rng), args.max_width
+            make_pair(kinds[i % len(kinds)], args.styles[i % len(args.styles)], rng, mark=mark),
+            args.max_width,
         )
-        for i in range(args.pairs)
+        for i, mark in zip(range(args.pairs), _marks(args.seed, args.marks), strict=False)
     )
     path = write_pairs(args.out, items)
     print(f"wrote {args.pairs} pairs: {path}")

@@ -58,8 +58,11 @@ def candidates(text: str) -> list[str]:
     ISO 3779 / GB 16735 make digits, are mapped to the digit they resemble when the read's
     check digit does not already hold.
     """
-    stripped = _LABELS.sub(" ", text).strip()
-    if len(stripped.split()) > 2 or sum(c.islower() for c in stripped) > 2:
+    # Marks with no letter or digit (★, *, punctuation) are not words: some makers punch
+    # a VIN between delimiters, and OCR may read them as separate tokens.
+    words = [w for w in _LABELS.sub(" ", text).split() if any(c.isalnum() for c in w)]
+    stripped = " ".join(words)
+    if len(words) > 2 or sum(c.islower() for c in stripped) > 2:
         return []
     cleaned = rules.clean(stripped)
     if len(cleaned) < rules.LENGTH:

@@ -36,6 +36,23 @@ def test_candidates_drop_labels_prose_and_ambiguity() -> None:
     assert candidates("LSVAM4187C21848") == []  # too short: unreadable, not guessed
 
 
+def test_delimiter_marks_around_a_vin_are_not_words() -> None:
+    # Some makers punch ★LSV...★; OCR reads the marks as tokens of their own or attached.
+    for text in ("★ LSVAM4187C2184847 ★", "★LSVAM4187C2184847★", "* LSVAM4187C2184847 *"):
+        assert candidates(text) == ["LSVAM4187C2184847"], text
+    assert candidates("★ ON THE DATE OF MANUFACTURE ★") == []
+
+
+def test_a_vin_between_star_marks_is_read(ocr: RapidOcrEngine) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 48)
+    img = Image.new("RGB", (900, 160), (200, 200, 200))
+    ImageDraw.Draw(img).text((30, 50), "★ LSVAM4187C2184847 ★", font=font, fill=(40, 40, 40))
+    read = read_vin(np.asarray(img)[:, :, ::-1].copy(), ocr)
+    assert read.vin == "LSVAM4187C2184847" and read.check_ok
+
+
 def _line(text: str) -> OcrLine:
     return OcrLine(text, 0.95, ((0.0, 0.0), (400.0, 0.0), (400.0, 40.0), (0.0, 40.0)))
 
