@@ -10,7 +10,8 @@ What is measured per glyph: best correlation (``ncc``, ``ncc0`` at angle 0, ``nc
 best stretch), offset (``dx``, ``dy``), ``angle`` and how much turning the glyph costs it
 against itself (``rot_drop``), horizontal stretch (``xscale``, log), outline distance
 (``edge``), the largest stroke piece either glyph has and the other does not (``extra``,
-``missing``), unexplained stroke share (``ink``), stroke areas and box sizes.
+``missing``), counters the candidate encloses beyond the reference's (``holes``), unexplained
+stroke share (``ink``), stroke areas and box sizes.
 :mod:`pipeline.vin.compare` turns them into a verdict.
 """
 
@@ -33,6 +34,14 @@ XSCALES = (0.75, 0.87, 1.0, 1.15, 1.33)  # horizontal stretches tried (about equ
 ANGLES = (-10.0, -6.0, -3.0, 0.0, 3.0, 6.0, 10.0)
 CUT = 0.12  # mean cut depth along a line over the glyph row, beyond the other rubbing's (0 = off)
 CUT_SLOPES = np.linspace(-0.8, 0.8, 33)  # dx/dy of the scratch and fold lines looked for
+# Counters (enclosed holes) of a glyph window: strokes are pixels above a threshold, closed
+# by a pixel so a one-pixel crack does not open a loop; holes under COUNTER_AREA px are noise.
+# A candidate counter is taken at the strict threshold and only where the reference is
+# background (its mean there under COUNTER_OPEN: a counter the reference's blur or a smudge
+# filled is not new); the reference's at each of the lenient thresholds (a faded or scratched
+# stroke that still closes the reference's loop at the lower one explains the counter).
+COUNTER_STRICT, COUNTER_OPEN, COUNTER_AREA = 0.6, 0.4, 4
+COUNTER_LENIENT = (0.4, 0.25)
 
 
 def _rotated(img: np.ndarray, angle: float) -> np.ndarray:
@@ -340,6 +349,58 @@ def _pieces(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(ex.max()), float(mi.max())
 
 
+def counters(win: np.ndarray, threshold: float) -> list[np.ndarray]:
+    """Masks of a glyph window's counters: background regions its strokes enclose.
+
+    Strokes are the pixels above ``threshold``, closed by a pixel (a crack of a pixel does
+    not open a loop); a region touching the window's border is outside, one smaller than
+    ``COUNTER_AREA`` pixels is noise. 6, 8, 0, A, R have them; 3, 1, C, 7 have none.
+    """
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    ink = cv2.morphologyEx((win > threshold).astype(np.uint8), cv2.MORPH_CLOSE, k)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(1 - ink, connectivity=4)
+    h, w = ink.shape
+    out = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if x > 0 and y > 0 and x + bw < w and y + bh < h and area >= COUNTER_AREA:
+            out.append(labels == i)
+    return out
+
+
+def _unexplained(mine: list[np.ndarray], theirs: list[np.ndarray]) -> int:
+    """How many of ``mine`` no counter of ``theirs`` overlaps, each of theirs explaining one.
+
+    One to one, so the bar that splits a 0's counter into an 8's two leaves one unexplained.
+    """
+    used: set[int] = set()
+    left = 0
+    for m in sorted(mine, key=lambda m: -int(m.sum())):
+        overlap = {j: int((m & r).sum()) for j, r in enumerate(theirs) if j not in used}
+        best = max(overlap, key=lambda j: overlap[j], default=None)
+        if best is None or overlap[best] == 0:
+            left += 1
+        else:
+            used.add(best)
+    return left
+
+
+def new_counters(ref: np.ndarray, cand: np.ndarray) -> float:
+    """How many counters the candidate glyph encloses that the reference glyph does not.
+
+    Adding a stroke to make a look-alike closes a loop: 3→8 (two), 6→8, 5→6, 0→8 (the bar
+    splits the 0's counter). The candidate's counters are taken at ``COUNTER_STRICT`` and
+    only where the reference is background (a counter filled by the reference's blur or a
+    smudge is not new); each must be matched by its own reference counter at one of the
+    ``COUNTER_LENIENT`` thresholds (the fewest left unexplained counts). Both windows are the
+    aligned stroke maps ([0, 1]) of :func:`measure`.
+    """
+    mine = [m for m in counters(cand, COUNTER_STRICT) if float(ref[m].mean()) < COUNTER_OPEN]
+    if not mine:
+        return 0.0
+    return float(min(_unexplained(mine, counters(ref, t)) for t in COUNTER_LENIENT))
+
+
 def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
     """Raw per-glyph measurements of a candidate band against a reference band."""
     m = fit_layout(ref, cand)
@@ -384,6 +445,7 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
         rwin, cwin = _window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh)
         edge = _edge_distance(rwin, cwin)
         extra, missing = _pieces(rwin, cwin)
+        holes = new_counters(rwin, cwin)
         ink = _ink(
             _crop(ref.binary, x - 3, y - 3, bw + 6, bh + 6), _crop(cb, x - 3, y - 3, bw + 6, bh + 6)
         )
@@ -397,6 +459,7 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
                 "ink": ink,
                 "extra": extra,
                 "missing": missing,
+                "holes": holes,
                 "dx": dx,
                 "dy": dy,
                 "angle": ang,
