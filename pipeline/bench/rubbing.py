@@ -23,7 +23,7 @@ from pipeline.cli.app import App
 from pipeline.ocr import OcrEngine
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.rubbing import compare_images, decode
-from pipeline.vin.texture import encode_jpeg, turned_photo
+from pipeline.vin.texture import encode_jpeg, keystoned_photo, turned_photo
 
 TUNED_SEEDS = (303, 101, 202)  # what pipeline.vin.compare.Thresholds was set and checked on
 
@@ -49,6 +49,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="turn every candidate photo by this many degrees on a larger desk (180: upside "
         "down), to measure slanted and upside-down photos (default 0)",
+    )
+    p.add_argument(
+        "--keystone",
+        type=float,
+        default=0.0,
+        help="warp every candidate photo as seen from above the film: its top edge narrower "
+        "by twice this share of the width (negative: from below; default 0)",
     )
     p.add_argument(
         "--marks",
@@ -91,7 +98,9 @@ def run(args: argparse.Namespace, app: App) -> int:
         _vin_photos(args.vin_photos, args.seed, app.services.ocr)
     groups = [s.strip() for s in args.styles.split(",")] if args.pairs > 0 else []
     for i, group in enumerate(groups):
-        tally = _measure(group, args.pairs, args.seed + i, ocr, args.turn, args.marks)
+        tally = _measure(
+            group, args.pairs, args.seed + i, ocr, args.turn, args.marks, args.keystone
+        )
         _print(group, tally, args.seed + i)
     return 0
 
@@ -103,13 +112,18 @@ def _measure(
     ocr: OcrEngine | None,
     turn: float = 0.0,
     marks: float = 0.0,
+    keystone: float = 0.0,
 ) -> Tally:
     t = Tally()
     for pair in pairs(n, styles, seed, marks=marks):
         photo = pair.candidate
-        turned = decode(photo) if turn else None
-        if turned is not None:  # re-encoded (quality 95), so decoding stays in the timing
-            photo = encode_jpeg(turned_photo(turned, turn), 95)
+        moved = decode(photo) if turn or keystone else None
+        if moved is not None:  # re-encoded (quality 95), so decoding stays in the timing
+            if keystone:
+                moved = keystoned_photo(moved, keystone)
+            if turn:
+                moved = turned_photo(moved, turn)
+            photo = encode_jpeg(moved, 95)
         start, cpu = time.perf_counter(), time.process_time()
         ref, cand = decode(pair.reference), decode(photo)
         result = compare_images(ref, cand, ocr=ocr, overlay=False)

@@ -141,6 +141,17 @@ def turned_photo(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(big, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=desk)
 
 
+def keystoned_photo(image: np.ndarray, k: float) -> np.ndarray:
+    """The photo as a camera above the film sees it: the top edge ``2 k`` of the width
+    narrower (below it, ``k < 0``: the bottom edge narrower); the edges are continued."""
+    h, w = image.shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    top, bottom = max(k, 0.0) * w, max(-k, 0.0) * w
+    dst = np.array([[top, 0], [w - top, 0], [w - bottom, h], [bottom, h]], np.float32)
+    m = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
 def encode_jpeg(bgr: np.ndarray, quality: int) -> bytes:
     """JPEG bytes of an image."""
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])

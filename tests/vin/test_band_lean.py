@@ -74,3 +74,15 @@ def test_a_keystoned_rubbing_is_made_upright_column_by_column(
     assert compare_images(ref, cand, overlay=False).verdict == "match"
     monkeypatch.setattr(band_module, "KEYSTONE_GAIN", float("inf"))
     assert compare_images(ref, cand, overlay=False).verdict != "match"
+
+
+def test_keystoned_photo_narrows_the_top_or_the_bottom() -> None:
+    from pipeline.vin.texture import keystoned_photo
+
+    img = np.zeros((100, 200, 3), np.uint8)
+    img[:, 10:14] = 255  # a vertical bar near the left edge
+    top, bottom = keystoned_photo(img, 0.1), keystoned_photo(img, -0.1)
+    assert np.flatnonzero(top[2, :, 0] > 128).min() > 25  # the top row moved in by ~20 px
+    assert np.flatnonzero(top[97, :, 0] > 128).min() < 16  # the bottom row stayed
+    assert np.flatnonzero(bottom[2, :, 0] > 128).min() < 16
+    assert np.flatnonzero(bottom[97, :, 0] > 128).min() > 25
