@@ -384,59 +384,11 @@ def _rectified(
             (cx, cy), rw, ang = refit
             band = _warp(small, (cx, cy), (rw, rh), ang, k, band.light_on_dark, keep=True)
         lean = _lean(band)
-        ends = _lean_ends(band)
-        if ends is not None:
-            band = _warp(
-                small, (cx, cy), (rw, rh), ang, k, band.light_on_dark, keep=True, lean=ends
-            )
-        elif abs(lean) > LEAN_TOL:
+        if abs(lean) > LEAN_TOL:
             band = _warp(
                 small, (cx, cy), (rw, rh), ang, k, band.light_on_dark, keep=True, lean=lean
             )
     return band
-
-
-# Leans (x per y) of a band's first and last glyphs that differ by more than this may be a
-# photo taken from above or below the film (keystone), undone column by column.
-KEYSTONE_TOL = 0.1
-_END_GLYPHS = 6  # glyphs at each end of the row whose lean is measured
-
-
-def _lean_ends(band: Band) -> tuple[float, float, float, float] | None:
-    """``(lean, x, lean, x)`` at the row's two ends when they lean differently (a camera
-    above or below the film leans the glyphs towards the row's middle, more the further
-    out), else None. Each lean is measured over the end's :data:`_END_GLYPHS` glyphs, at
-    their centre."""
-    if len(band.boxes) != LENGTH:
-        return None
-    left, right = band.boxes[:_END_GLYPHS], band.boxes[-_END_GLYPHS:]
-    a, b = _lean_of(band, left), _lean_of(band, right)
-    if abs(a - b) <= KEYSTONE_TOL:
-        return None
-
-    def middle(boxes: Sequence[Sequence[int]]) -> float:
-        return (boxes[0][0] + boxes[-1][0] + boxes[-1][2]) / 2
-
-    xa, xb = middle(left), middle(right)
-    # Diagonal strokes (A, V, 7) pull an end's lean; the varying lean must clear clearly
-    # more columns of the whole row than the best single one does.
-    ys, xs = np.nonzero(band.binary)
-    x0, x1 = band.boxes[0][0], band.boxes[-1][0] + band.boxes[-1][2]
-    inside = (xs >= x0) & (xs < x1)
-    xs, dy = xs[inside], ys[inside] - band.binary.shape[0] / 2
-    off = int(0.6 * band.binary.shape[0]) + 1
-    lean = a + (b - a) * (xs - xa) / max(xb - xa, 1.0)
-    varying = _clear(xs + lean * dy, x0, x1, off)
-    single = max(_clear(xs + s * dy, x0, x1, off) for s in _LEANS)
-    if varying < single + KEYSTONE_GAIN * (x1 - x0):
-        return None
-    return a, xa, b, xb
-
-
-# The varying lean must clear this share of the row's columns more than the best single
-# lean. On 40 genuine tuning photos (seed 4242; the generator's corners move up to 4 %) the
-# varying lean cleared up to 5.1 % more; with the top edge 30 % narrower, 7.2-27 % more.
-KEYSTONE_GAIN = 0.06
 
 
 LEAN_TOL = 0.05  # glyph lean (dx per dy) left in a band below which it is not undone
@@ -453,30 +405,21 @@ def _lean(band: Band) -> float:
     A column counts as clear with at most a fifth of a typical column's ink, so glyphs that
     touch (bold dies, blur) still part; the middle of the best plateau of shears is taken.
     """
-    return _lean_of(band, band.boxes) if len(band.boxes) >= 10 else 0.0
-
-
-def _lean_of(band: Band, boxes: Sequence[Sequence[int]]) -> float:
-    """:func:`_lean` over the span of ``boxes`` only."""
     ys, xs = np.nonzero(band.binary)
-    if len(xs) < 50:
+    if len(xs) < 50 or len(band.boxes) < 10:
         return 0.0
-    x0, x1 = min(b[0] for b in boxes), max(b[0] + b[2] for b in boxes)
+    x0, x1 = min(b[0] for b in band.boxes), max(b[0] + b[2] for b in band.boxes)
     inside = (xs >= x0) & (xs < x1)
     xs, dy = xs[inside], ys[inside] - band.binary.shape[0] / 2
     off = int(0.6 * band.binary.shape[0]) + 1  # no shear moves a pixel further than this
-    scores = [_clear(xs + s * dy, x0, x1, off) for s in _LEANS]
+    scores = []
+    for s in _LEANS:
+        cols = np.rint(xs + s * dy).astype(np.int64) + off
+        prof = np.bincount(cols, minlength=x1 + 2 * off)[off + x0 : off + x1]
+        low = max(1.0, 0.2 * float(np.median(prof[prof > 0]))) if prof.any() else 1.0
+        scores.append(int((prof <= low).sum()))
     best = max(scores)
     return float(np.mean([s for s, v in zip(_LEANS, scores, strict=True) if v == best]))
-
-
-def _clear(xs: np.ndarray, x0: int, x1: int, off: int) -> int:
-    """How many columns from ``x0`` to ``x1`` hold at most a fifth of a typical column's
-    stroke pixels (pixels at sheared x positions ``xs``)."""
-    cols = np.rint(xs).astype(np.int64) + off
-    prof = np.bincount(cols, minlength=x1 + 2 * off)[off + x0 : off + x1]
-    low = max(1.0, 0.2 * float(np.median(prof[prof > 0]))) if prof.any() else 1.0
-    return int((prof <= low).sum())
 
 
 def _matrix(
@@ -492,27 +435,6 @@ def _matrix(
         shear = np.array([[1.0, lean, -lean * out[1] / 2], [0.0, 1.0, 0.0]])
         m = shear @ np.vstack([m, [0.0, 0.0, 1.0]])
     return m
-
-
-def _keystoned(
-    small: np.ndarray,
-    m: np.ndarray,
-    out: tuple[int, int],
-    ends: tuple[float, float, float, float],
-) -> np.ndarray:
-    """The band crop of affine map ``m`` with a lean that changes linearly along the row
-    (``ends``: lean and x at two points, see :func:`_lean_ends`) undone column by column."""
-    la, xa, lb, xb = ends
-    w, h = out
-    u = np.arange(w, dtype=np.float32)
-    lean = la + (lb - la) * (u - xa) / max(xb - xa, 1.0)
-    v = np.arange(h, dtype=np.float32)[:, None] - h / 2
-    bx = u[None, :] - lean[None, :] * v  # band coordinates before the lean is undone
-    by = np.broadcast_to(v + h / 2, bx.shape)
-    inv = cv2.invertAffineTransform(m)
-    mx = (inv[0, 0] * bx + inv[0, 1] * by + inv[0, 2]).astype(np.float32)
-    my = (inv[1, 0] * bx + inv[1, 1] * by + inv[1, 2]).astype(np.float32)
-    return cv2.remap(small, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _out_size(rw: float, k: float) -> tuple[int, int]:
@@ -568,20 +490,17 @@ def _warp(
     k: float,
     guess: bool | None = None,
     keep: bool = False,
-    lean: float | tuple[float, float, float, float] = 0.0,
+    lean: float = 0.0,
 ) -> Band:
     """The band crop, its stroke map and glyph boxes. The polarity ``guess`` (by default
     :func:`_polarity`'s) is tried first and kept when its row is clearly regular; otherwise
     both are tried and the more regular row wins, or with ``keep`` (a re-warp of a crop
     whose polarity was already chosen) only a clearly regular one."""
     out_w, out_h = _out_size(size[0], k)
-    if isinstance(lean, tuple):
-        crop = _keystoned(small, _matrix(centre, ang, k, (out_w, out_h)), (out_w, out_h), lean)
-    else:
-        m = _matrix(centre, ang, k, (out_w, out_h), lean)
-        crop = cv2.warpAffine(
-            small, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+    m = _matrix(centre, ang, k, (out_w, out_h), lean)
+    crop = cv2.warpAffine(
+        small, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     if guess is None:
         guess = _polarity(crop)
     first = _polarised(crop, guess)
