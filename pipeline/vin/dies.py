@@ -3,7 +3,8 @@
 Glyph sources: ``hershey``, OpenCV's ``putText`` faces (under OpenCV 5 these are one built-in
 outline sans in a regular and a bold weight, not the Hershey designs they are named after, see
 :mod:`pipeline.vin.hershey`); ``truetype``, fonts from the system (DejaVu, Liberation, Noto);
-``strokes``, the real Hershey vector fonts drawn with a round pen of the die's weight. A die
+``strokes``, the real Hershey vector fonts drawn with a round pen of the die's weight;
+``dots``, dot-peen marking (a TrueType glyph sampled on a 5 x 7 matrix of round dots). A die
 renders a VIN into a float "depth" mask (1 = punched) at given glyph placements; a restamp
 re-renders some glyphs.
 """
@@ -56,7 +57,7 @@ def truetype_fonts() -> list[str]:
 class Die:
     """One die set: which font, glyph height (px), stroke weight, width scale, slant, pitch."""
 
-    family: str  # "hershey" | "truetype" | "strokes"
+    family: str  # "hershey" | "truetype" | "strokes" | "dots"
     font: str  # Hershey font id as text, or a TrueType path
     height: int = 48
     weight: float = 3.0
@@ -79,6 +80,9 @@ def random_die(rng: np.random.Generator, family: str, height: int = 48) -> Die:
     if family in ("hershey", "strokes"):
         font = str(int(rng.choice(HERSHEY_FONTS)))
         weight = float(rng.uniform(0.06, 0.12) * height)
+    elif family == "dots":
+        font = str(rng.choice(truetype_fonts()))
+        weight = float(rng.uniform(0.05, 0.08) * height)  # dot radius
     else:
         font = str(rng.choice(truetype_fonts()))
         weight = float(rng.uniform(0.0, 0.04) * height)
@@ -87,7 +91,9 @@ def random_die(rng: np.random.Generator, family: str, height: int = 48) -> Die:
         font=font,
         height=height,
         weight=weight,
-        aspect=float(rng.uniform(0.6, 0.85) if family == "truetype" else rng.uniform(0.7, 1.0)),
+        aspect=float(
+            rng.uniform(0.6, 0.85) if family in ("truetype", "dots") else rng.uniform(0.7, 1.0)
+        ),
         slant=float(rng.uniform(-0.05, 0.15)) if rng.random() < 0.3 else 0.0,
         pitch=float(rng.uniform(0.8, 1.05)),
     )
@@ -107,7 +113,7 @@ def design(die: Die) -> str:
     stem = Path(die.font).stem.split("-")[0]
     for variant in ("Condensed", "Narrow"):
         stem = stem.replace(variant, "")
-    return stem
+    return f"dots:{stem}" if die.family == "dots" else stem
 
 
 def other_die(die: Die, rng: np.random.Generator) -> Die:
@@ -223,12 +229,37 @@ def _mark(ch: str, height: int, weight: float, family: str) -> np.ndarray:
     return canvas
 
 
+# A dot-peen marker's matrix: dots per glyph across and down.
+DOT_COLS, DOT_ROWS = 5, 7
+
+
+def _dotted(font: str, ch: str, height: int, radius: float) -> np.ndarray:
+    """A dot-peen glyph (uint8, centred in 2h x 2h): the TrueType glyph sampled on a
+    :data:`DOT_COLS` x :data:`DOT_ROWS` matrix over its box, a round dot where it has ink."""
+    solid = (_glyph("truetype", font, ch, height, 0.0) * 255).astype(np.uint8)
+    ys, xs = np.nonzero(solid > 80)
+    canvas = np.zeros_like(solid)
+    if len(xs) == 0:
+        return canvas
+    reach = max(1, height // 20)
+    for gy in np.linspace(ys.min(), ys.max(), DOT_ROWS):
+        for gx in np.linspace(xs.min(), xs.max(), DOT_COLS):
+            y, x = round(float(gy)), round(float(gx))
+            win = solid[max(y - reach, 0) : y + reach + 1, max(x - reach, 0) : x + reach + 1]
+            if win.size and float(win.mean()) > 0.35 * 255:
+                centre = (round(gx * 16), round(gy * 16))
+                cv2.circle(canvas, centre, round(max(radius, 1.5) * 16), 255, -1, cv2.LINE_AA, 4)
+    return canvas
+
+
 @functools.lru_cache(maxsize=4096)
 def _glyph(family: str, font: str, ch: str, height: int, weight: float) -> np.ndarray:
     """The upright glyph as a float mask whose cap height is ``height``, centred in 2h x 2h."""
     size = 2 * height
     if ch in MARKS:
         canvas = _mark(ch, height, weight, family)
+    elif family == "dots":
+        canvas = _dotted(font, ch, height, weight)
     elif family == "strokes":
         canvas = hershey.render(int(font), ch, height, weight)
     elif family == "hershey":

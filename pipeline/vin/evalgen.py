@@ -47,6 +47,9 @@ STYLES = {
     # were measured and tuned with OpenCV 5's putText faces.
     "E": ("strokes", "carbon"),
     "F": ("strokes", "pencil"),
+    # Dot-peen marking (session 7), not in the default mix either.
+    "G": ("dots", "carbon"),
+    "H": ("dots", "pencil"),
 }
 KINDS = ("genuine", "die_restamp", "lookalike", "hand_restamp", "clone")
 LOOKALIKES = {
