@@ -1,0 +1,67 @@
+"""A rubbing photographed from above or below the film (keystone): the glyphs at the row's
+ends lean towards its middle, and the band undoes a lean that changes along the row
+(``band._unkeystoned``); ordinary photos are left as they were."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import numpy as np
+import pytest
+
+import pipeline.vin.band as band_module
+from pipeline.vin.band import rectify
+from pipeline.vin.evalgen import Pair, pairs
+from pipeline.vin.rubbing import compare_images, decode
+from pipeline.vin.texture import encode_jpeg, keystoned_photo
+
+
+def _pair(seed: int, style: str, index: int) -> Pair:
+    """Pair ``index`` of ``pairs(40, style, seed)``, as ``bench rubbing`` makes them."""
+    return next(islice(pairs(40, style, seed), index, None))
+
+
+# Tuning seeds (``bench rubbing --styles A,B,C,D --seed 4242 --keystone K`` gives style B
+# seed 4243, C 4244): genuine pairs called clones (every glyph differs) once the candidate
+# photo is keystoned (K > 0: its top edge 2K of the width narrower; K < 0: the bottom edge).
+@pytest.mark.parametrize(
+    ("seed", "style", "index", "keystone"),
+    [(4243, "B", 1, -0.15), (4243, "B", 2, -0.2), (4244, "C", 20, 0.15)],
+)
+def test_a_keystoned_genuine_rubbing_matches(
+    seed: int, style: str, index: int, keystone: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = _pair(seed, style, index)
+    assert pair.kind == "genuine"
+    ref, frontal = decode(pair.reference), decode(pair.candidate)
+    assert ref is not None and frontal is not None
+    cand = decode(encode_jpeg(keystoned_photo(frontal, keystone), 95))
+    assert cand is not None
+    band = rectify(cand)
+    assert band is not None
+    fit = band_module._keystone_fit(band)
+    assert fit is not None and abs(fit[2]) < 0.5 * band_module.KEYSTONE_SPAN  # undone
+    assert compare_images(ref, cand, overlay=False).verdict == "match"
+    monkeypatch.setattr(band_module, "KEYSTONE_SPAN", float("inf"))
+    assert compare_images(ref, cand, overlay=False).verdict != "match"
+
+
+# Ordinary photos whose generated perspective (film corners moved up to 4 % of its width)
+# already leans the row's end glyphs apart by about 0.5: below the gate, not warped again.
+@pytest.mark.parametrize(
+    ("seed", "style", "index", "which"),
+    [(4244, "C", 12, "candidate"), (4244, "C", 16, "reference"), (4243, "B", 10, "reference")],
+)
+def test_an_ordinary_photo_is_left_alone(
+    seed: int, style: str, index: int, which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = decode(getattr(_pair(seed, style, index), which))
+    assert image is not None
+    band = rectify(image)
+    assert band is not None and band.complete
+    fit = band_module._keystone_fit(band)
+    assert fit is not None and 0.4 < abs(fit[2]) < band_module.KEYSTONE_SPAN
+    monkeypatch.setattr(band_module, "KEYSTONE_SPAN", float("inf"))
+    plain = rectify(image)
+    assert plain is not None and plain.boxes == band.boxes
+    assert np.array_equal(plain.strokes, band.strokes)
