@@ -537,7 +537,7 @@ def _keystone_fit(band: Band) -> tuple[float, float, float, int] | None:
     lean far are followed."""
     if len(band.boxes) != LENGTH:
         return None
-    x = np.array([bx + bw / 2 for bx, _, bw, _ in band.boxes], np.float64)
+    x = _centres(band.boxes)
     if np.any(np.diff(x) <= 0):
         return None
     edges = _glyph_edges(band)
@@ -716,14 +716,22 @@ def _regularity(band: Band) -> float:
     """Higher for 17 boxes of even height on an evenly spaced, straight row."""
     if not band.boxes:
         return -1e9
-    h = np.array([b[3] for b in band.boxes], np.float64)
-    cx = np.array([b[0] + b[2] / 2 for b in band.boxes], np.float64)
     cy = np.array([b[1] + b[3] / 2 for b in band.boxes], np.float64)
-    gaps = np.diff(cx) if len(cx) > 1 else np.array([1.0])
-    spread = float(
-        h.std() / max(h.mean(), 1) + gaps.std() / max(gaps.mean(), 1) + cy.std() / GLYPH_H
-    )
+    spread = float(_size_and_gap_spread(band.boxes) + cy.std() / GLYPH_H)
     return -abs(len(band.boxes) - LENGTH) - spread
+
+
+def _centres(boxes: Sequence[Sequence[int]]) -> np.ndarray:
+    """The boxes' horizontal centres."""
+    return np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+
+
+def _size_and_gap_spread(boxes: Sequence[Sequence[int]]) -> float:
+    """Relative spread of the boxes' heights plus that of the gaps between their centres."""
+    h = np.array([b[3] for b in boxes], np.float64)
+    cx = _centres(boxes)
+    gaps = np.diff(cx) if len(cx) > 1 else np.array([1.0])
+    return float(h.std() / max(h.mean(), 1) + gaps.std() / max(gaps.mean(), 1))
 
 
 def segment(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -807,7 +815,7 @@ def _units(boxes: list[list[int]]) -> float | None:
     columns that each hold one glyph (no wider than tall), or None with too few of them."""
     if len(boxes) < 6:
         return None
-    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    cx = _centres(boxes)
     single = np.array([b[2] <= b[3] for b in boxes])
     gaps = np.diff(cx)[single[1:] & single[:-1]]
     if len(gaps) < 4:
@@ -823,14 +831,11 @@ MARK_GAIN = 0.1
 
 
 def _spread(boxes: Sequence[Sequence[int]] | None) -> float:
-    """How unevenly 17 boxes sit: spread of their gaps, heights and widths (relative);
-    infinite for no row or another count."""
+    """How unevenly 17 boxes sit (:func:`_size_and_gap_spread`); infinite for no row or
+    another count."""
     if boxes is None or len(boxes) != LENGTH:
         return float("inf")
-    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
-    gaps = np.diff(cx)
-    h = np.array([b[3] for b in boxes], np.float64)
-    return float(gaps.std() / max(gaps.mean(), 1.0) + h.std() / max(h.mean(), 1.0))
+    return _size_and_gap_spread(boxes)
 
 
 # Inner gaps of a row between marks differ from its pitch by at most this share of it.
@@ -838,7 +843,7 @@ MARK_TIGHT = 0.25
 
 
 def _between_marks(boxes: list[list[int]], drop: tuple[int, ...]) -> bool:
-    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    cx = _centres(boxes)
     inner = np.delete(cx, drop)
     gaps = np.diff(inner)
     pitch = float(np.median(gaps))
@@ -884,7 +889,7 @@ MIN_PITCH = 0.55 * GLYPH_H
 def _even(boxes: Sequence[Sequence[int]]) -> bool:
     """Whether boxes sit on an evenly pitched row at a plausible pitch, none wider than
     one and a half pitches (two touching glyphs)."""
-    cx = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    cx = _centres(boxes)
     gaps = np.diff(cx)
     if len(gaps) == 0:
         return False
@@ -1093,7 +1098,7 @@ def _grid(mask: np.ndarray, boxes: list[list[int]]) -> list[tuple[int, int, int,
         boxes = boxes[:-1]
     if len(boxes) < LENGTH - 5:
         return None
-    centres = np.array([b[0] + b[2] / 2 for b in boxes], np.float64)
+    centres = _centres(boxes)
     x0, pitch = centres[0], (centres[-1] - centres[0]) / (LENGTH - 1)
     if pitch < 0.4 * GLYPH_H:
         return None
