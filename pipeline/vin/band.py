@@ -455,9 +455,9 @@ def _unkeystoned(
     a, b, span, _ = fit
     best: tuple[Band, float] | None = None
     for _ in range(2):
-        # Lean undone at x: the single lean, less the glyphs' own a + b x (two points of it).
-        ends = (lean - a, 0.0, lean - a - b * 1000.0, 1000.0)
-        other = _warp(small, centre, size, ang, k, band.light_on_dark, keep=True, lean=ends)
+        # Lean undone at x: the single lean, less the glyphs' own a + b x.
+        line = (lean - a, -b)
+        other = _warp(small, centre, size, ang, k, band.light_on_dark, keep=True, lean=line)
         after = _keystone_fit(other)
         if after is None:
             break
@@ -595,17 +595,15 @@ def _matrix(
 
 
 def _keystoned(
-    small: np.ndarray,
-    m: np.ndarray,
-    out: tuple[int, int],
-    ends: tuple[float, float, float, float],
+    small: np.ndarray, m: np.ndarray, out: tuple[int, int], line: tuple[float, float]
 ) -> np.ndarray:
     """The band crop of affine map ``m`` with a lean that changes linearly along the row
-    (``ends``: lean and x at two points) undone column by column."""
-    la, xa, lb, xb = ends
+    (``line``: the lean at the crop's x = 0 and its change per pixel) undone column by
+    column."""
+    at_zero, per_px = line
     w, h = out
     u = np.arange(w, dtype=np.float32)
-    lean = la + (lb - la) * (u - xa) / max(xb - xa, 1.0)
+    lean = at_zero + per_px * u
     v = np.arange(h, dtype=np.float32)[:, None] - h / 2
     bx = u[None, :] - lean[None, :] * v  # band coordinates before the lean is undone
     by = np.broadcast_to(v + h / 2, bx.shape)
@@ -668,7 +666,7 @@ def _warp(
     k: float,
     guess: bool | None = None,
     keep: bool = False,
-    lean: float | tuple[float, float, float, float] = 0.0,
+    lean: float | tuple[float, float] = 0.0,
 ) -> Band:
     """The band crop, its stroke map and glyph boxes. The polarity ``guess`` (by default
     :func:`_polarity`'s) is tried first and kept when its row is clearly regular; otherwise
