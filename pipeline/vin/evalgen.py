@@ -189,14 +189,20 @@ def pairs(
             if rng.random() < genuine_share
             else tampered[int(rng.integers(len(tampered)))]
         )
-        pair = make_pair(kind, style, rng)
-        if mark:
-            # A marked pair comes from a stream of its own (its canvas is wider, so it would
-            # draw differently), after the unmarked one has advanced the main stream: every
-            # pair without marks is the same pair as with ``marks=0``.
-            own = np.random.default_rng([seed, MARK_STREAM, i])
-            pair = make_pair(kind, style, own, mark=mark)
-        yield pair
+        yield _numbered_pair(kind, style, rng, seed, i, mark)
+
+
+def _numbered_pair(
+    kind: str, style: str, rng: np.random.Generator, seed: int, index: int, mark: str
+) -> Pair:
+    """Pair ``index`` of a seed's stream ``rng``; with a ``mark``, drawn from a stream of its
+    own (its canvas is wider, so it would draw differently) after the unmarked pair has
+    advanced ``rng``: every pair without marks is the same pair as with no marks at all."""
+    pair = make_pair(kind, style, rng)
+    if mark:
+        own = np.random.default_rng([seed, MARK_STREAM, index])
+        pair = make_pair(kind, style, own, mark=mark)
+    return pair
 
 
 MARK_STREAM = 0x6D61726B  # "mark": the second seed word of the marks' random stream
@@ -266,7 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     items = (
         _shrink(
-            make_pair(kinds[i % len(kinds)], args.styles[i % len(args.styles)], rng, mark=mark),
+            _numbered_pair(
+                kinds[i % len(kinds)], args.styles[i % len(args.styles)], rng, args.seed, i, mark
+            ),
             args.max_width,
         )
         for i, mark in zip(range(args.pairs), _marks(args.seed, args.marks), strict=False)

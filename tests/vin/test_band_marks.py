@@ -3,6 +3,9 @@ not glyphs, so the band is the 17 glyphs between them."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -83,3 +86,19 @@ def test_pairs_without_marks_are_unchanged_by_the_marks_share() -> None:
         assert a.kind == b.kind
         if not b.mark:
             assert (a.reference, a.candidate) == (b.reference, b.candidate)
+
+
+def test_evalgen_writes_the_same_unmarked_pairs_with_marks(tmp_path: Path) -> None:
+    from pipeline.vin.evalgen import main
+
+    args = ["--pairs", "6", "--styles", "AB", "--seed", "303", "--max-width", "400"]
+    assert main([str(tmp_path / "plain"), *args]) == 0
+    assert main([str(tmp_path / "mixed"), *args, "--marks", "0.5"]) == 0
+    with (tmp_path / "mixed" / "truth.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert any(r["mark"] for r in rows) and not all(r["mark"] for r in rows)
+    for r in rows:
+        if not r["mark"]:
+            for name in (r["reference"], r["candidate"]):
+                plain = (tmp_path / "plain" / name).read_bytes()
+                assert (tmp_path / "mixed" / name).read_bytes() == plain
