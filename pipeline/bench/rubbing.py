@@ -51,8 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--turn",
         type=float,
         default=0.0,
-        help="turn every candidate photo by this many degrees on a larger desk (180: upside "
-        "down), to measure slanted and upside-down photos (default 0)",
+        help="turn every candidate photo by this many degrees on a larger desk (90, 180, 270: "
+        "exactly, 90 and 270 making a portrait photo), to measure slanted, upside-down and "
+        "portrait photos (default 0)",
     )
     p.add_argument(
         "--keystone",

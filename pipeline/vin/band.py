@@ -357,8 +357,30 @@ def rectify(image: np.ndarray) -> Band | None:
     The band finder looks for a roughly level row of strokes; when it finds none (or no
     complete row of 17), it looks again on copies turned by :data:`SEARCH_TURNS` degrees (a
     film photographed at a slant), and a band found there counts only when it is complete
-    and clearly regular (:data:`CLEAR_ROW`)."""
+    and clearly regular (:data:`CLEAR_ROW`). A film may also be photographed in portrait,
+    its VIN running up or down the picture: a portrait photo is searched a quarter turn
+    clockwise first (a complete band found so is taken), a landscape one a quarter turn
+    when nothing else found a complete band (and the band must then be clearly regular). A
+    film that reads downwards after the quarter turn is upside down, as the comparison and
+    the reader allow for."""
     gray = _to_gray(image)
+    quarter = cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE)
+    portrait = gray.shape[0] > gray.shape[1]
+    if portrait:
+        band = _search(quarter)
+        if band is not None and band.complete:
+            return band
+    band = _search(gray)
+    if (band is not None and band.complete) or portrait:
+        return band
+    other = _search(quarter)
+    if other is not None and other.complete and _regularity(other) >= CLEAR_ROW:
+        return other
+    return band
+
+
+def _search(gray: np.ndarray) -> Band | None:
+    """The band of a grey photo as it lies, or at a slant of up to about 35 degrees."""
     scale = WORK_W / gray.shape[1]
     small = cv2.resize(
         gray, (WORK_W, max(8, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA

@@ -127,9 +127,15 @@ def _damage(film: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def turned_photo(image: np.ndarray, degrees: float) -> np.ndarray:
     """The photo turned by ``degrees`` (counter-clockwise) on a larger desk of its border's
-    colour, so the whole film stays in the frame (180: upside down, exactly)."""
-    if degrees % 360 == 180:
-        return cv2.rotate(image, cv2.ROTATE_180)
+    colour, so the whole film stays in the frame (90, 180, 270: exactly, a quarter turn
+    making a portrait photo of a landscape one)."""
+    quarter = {
+        90: cv2.ROTATE_90_COUNTERCLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_CLOCKWISE,
+    }
+    if degrees % 90 == 0 and degrees % 360:
+        return cv2.rotate(image, quarter[int(degrees % 360)])
     pad = image.shape[1] // 6
     rim = np.concatenate([image[0], image[-1]]).reshape(
         -1, image.shape[2] if image.ndim == 3 else 1

@@ -65,6 +65,28 @@ def test_a_film_photographed_at_a_slant_is_found_and_matches(degrees: float, see
     assert compare_bands(rectify(ref), band).verdict == "match"
 
 
+@pytest.mark.parametrize("quarter", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])
+def test_a_film_photographed_in_portrait_is_found_and_matches(quarter: int) -> None:
+    # Before, a portrait photo of the film (its VIN running down or up the picture) was
+    # "not found" every time. One way round the band comes out upside down, which the
+    # comparison turns back.
+    ref, cand, _ = _images("genuine", 3)
+    portrait = cv2.rotate(cand, quarter)
+    assert portrait.shape[0] > portrait.shape[1]
+    band = rectify(portrait)
+    assert band is not None and band.complete
+    result = compare_bands(rectify(ref), band)
+    assert result.verdict == "match"
+    assert result.turned == (quarter == cv2.ROTATE_90_CLOCKWISE)
+
+
+def test_a_portrait_restamp_is_still_found_where_it_is() -> None:
+    ref, cand, positions = _images("hand_restamp", 5)
+    result = compare_images(ref, cv2.rotate(cand, cv2.ROTATE_90_COUNTERCLOCKWISE), overlay=False)
+    assert result.comparison.verdict == "mismatch"
+    assert set(result.comparison.suspects) & set(positions)
+
+
 @pytest.fixture(scope="module")
 def ocr() -> RapidOcrEngine:
     return RapidOcrEngine()
@@ -81,3 +103,14 @@ def test_an_upside_down_band_is_read_turned_when_it_reads_as_nothing(ocr: RapidO
     read = read_band(upside_down, ocr)
     assert read.vin == pair.vin and read.check_ok
     assert len(upside_down.reads) == 2  # as found, then turned
+
+
+def test_a_portrait_band_is_read(ocr: RapidOcrEngine) -> None:
+    pair = make_pair("genuine", "B", np.random.default_rng(4))
+    cand = decode(pair.candidate)
+    assert cand is not None
+    for quarter in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
+        band = rectify(cv2.rotate(cand, quarter))
+        assert band is not None
+        read = read_band(band, ocr)
+        assert read.vin == pair.vin and read.check_ok
