@@ -147,6 +147,20 @@ def vin_shaped(box: Box) -> bool:
     return height >= 6 and width >= MIN_LINE_ASPECT * height
 
 
+def stood_up(box: Box) -> list[Box]:
+    """A text box standing on end (a VIN photographed with the camera on its side, running
+    down or up the picture) as the two boxes whose crops read it the right way up: going
+    down (the glyphs' tops to the right), then going up; none for a box that lies across.
+
+    Boxes come as top-left, top-right, bottom-right, bottom-left; the crop's top edge runs
+    from a box's first corner to its second."""
+    width, height = _box_size(box)
+    if width < 6 or height < MIN_LINE_ASPECT * width:
+        return []
+    tl, tr, br, bl = box[:4]
+    return [(tr, br, bl, tl), (bl, tl, tr, br)]
+
+
 # Stations burn their watermark (date, station, plate: lines of a VIN-like aspect) into the top
 # of every photo, where forms also print their title: lines centred in this top share of the
 # image are tried later (not skipped). On 129 generated forms and VIN photos this moved the VIN
@@ -168,13 +182,20 @@ def _search_page(
 ) -> VinRead:
     """Detect lines, then recognise VIN-shaped ones, most VIN-like first, and stop at the
     first read whose check digit holds (a random 17-character read passes it about one time
-    in eleven; forms and photos carry one VIN). Detection runs first on a small copy (cheap;
-    fine for photos and clean forms) and again on a larger one when that finds no such read.
-    Without one, the best read of all candidate lines is returned."""
+    in eleven; forms and photos carry one VIN). Lines standing on end (:func:`stood_up`) are
+    tried after those lying across, both ways up. Detection runs first on a small copy
+    (cheap; fine for photos and clean forms) and again on a larger one when that finds no
+    such read. Without one, the best read of all candidate lines is returned."""
     result = UNREADABLE
     for side in sides:
-        boxes = [b for b in ocr.detect(image, max_side=side) if vin_shaped(b)]
-        boxes = sorted(boxes, key=lambda b: _vin_likeness(b, image.shape[0]))[:MAX_LINES]
+        detected = ocr.detect(image, max_side=side)
+        lying = [b for b in detected if vin_shaped(b)]
+        standing = [s for b in detected for s in stood_up(b)]
+        boxes = [
+            *sorted(lying, key=lambda b: _vin_likeness(b, image.shape[0])),
+            # A photo on its side has its watermark down one edge: no top-band penalty.
+            *sorted(standing, key=lambda b: _vin_likeness(b, 0)),
+        ][:MAX_LINES]
         lines: list[OcrLine] = []
         for box in boxes:
             lines += ocr.recognize(image, [box])
