@@ -143,7 +143,10 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     if best is None:
         return None
     bx, by, bw, bh = (int(v) for v in stats[best][:4])
-    rect = cv2.minAreaRect(_row_ends(labels[by : by + bh, bx : bx + bw] == best, bx, by))
+    mask = _without_posts(labels[by : by + bh, bx : bx + bw] == best)
+    if not mask.any():
+        return None
+    rect = cv2.minAreaRect(_row_ends(mask, bx, by))
     (cx, cy), (rw, rh) = rect[0], rect[1]
     corners = cv2.boxPoints(rect)
     sides = [corners[(i + 1) % 4] - corners[i] for i in range(2)]
@@ -155,6 +158,28 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     elif ang <= -90:
         ang += 180
     return (cx, cy), (max(rw, rh), min(rw, rh)), ang
+
+
+# A column of the stroke cluster this many times taller than its typical column is a post.
+POST_HEIGHT = 1.8
+
+
+def _without_posts(mask: np.ndarray) -> np.ndarray:
+    """The stroke cluster without tall vertical "posts" joined to its ends.
+
+    The film's own edges are removed by the opening, but an edge doubled by a line close
+    beside it (the frame printed around a film stuck on a form, a ruler) survives as a
+    post as tall as the film, and the closing joins it to the glyph row: the band found
+    was then the whole film. The row itself is about as tall in every column (at a slant
+    too), so columns much taller than the cluster's median column are dropped."""
+    heights = mask.sum(axis=0)
+    typical = float(np.median(heights[heights > 0])) if heights.any() else 0.0
+    posts = heights > POST_HEIGHT * typical
+    if not posts.any():
+        return mask
+    out = mask.copy()
+    out[:, posts] = False
+    return out
 
 
 # Lighting is smooth: blurring a copy this many times smaller gives nearly the same field
