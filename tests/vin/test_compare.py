@@ -133,6 +133,30 @@ def test_detrend_takes_out_a_bend_but_keeps_an_outlier() -> None:
     assert np.abs(np.delete(res, 9)).max() < 0.02
 
 
+def test_detrend_follows_a_wrinkled_film_but_keeps_an_outlier() -> None:
+    # A film that does not lie flat moves its glyphs up and down in waves: here one wave
+    # along the row (16 glyph pitches), 0.06 glyph heights high. A single quadratic through
+    # the band left residuals of up to 0.042 glyph heights on genuine glyphs (two shift
+    # scales); the local prediction leaves 0.015.
+    x = np.arange(17) * 40.0
+    v = 0.06 * np.sin(2 * np.pi * x / 640.0 + 0.7)
+    v[8] += 0.15
+    res = _detrend(v, x)
+    assert abs(res[8]) > 0.13
+    assert np.abs(np.delete(res, 8)).max() < 0.02
+
+
+def test_detrend_keeps_neighbouring_outliers_apart() -> None:
+    # Re-punched glyphs may sit side by side; neither may hide the other.
+    x = np.arange(17) * 40.0
+    v = np.zeros(17)
+    v[6] += 1.0
+    v[7] -= 0.8
+    res = _detrend(v, x)
+    assert abs(res[6]) > 0.9 and abs(res[7]) > 0.7
+    assert np.abs(np.delete(res, [6, 7])).max() < 0.05
+
+
 def test_a_narrower_glyph_is_suspect_for_its_width() -> None:
     c = decide(_raw(xscale={5: np.log(0.8)}), Thresholds())
     assert c.verdict == "mismatch" and c.suspects == (5,)
