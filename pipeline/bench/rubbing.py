@@ -25,7 +25,7 @@ from pipeline.cli.app import App
 from pipeline.ocr import OcrEngine
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.rubbing import compare_images, decode
-from pipeline.vin.texture import encode_jpeg, keystoned_photo, turned_photo
+from pipeline.vin.texture import DISTURBANCES, encode_jpeg, keystoned_photo, turned_photo
 
 # Seeds kept for reporting (never used to choose a design or a threshold), with the seeds
 # their style groups use (seed + i).
@@ -54,6 +54,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="turn every candidate photo by this many degrees on a larger desk (90, 180, 270: "
         "exactly, 90 and 270 making a portrait photo), to measure slanted, upside-down and "
         "portrait photos (default 0)",
+    )
+    p.add_argument(
+        "--disturb",
+        choices=sorted(DISTURBANCES),
+        default=None,
+        help="disturb every candidate photo: shake (motion blur 5-9 px), wrinkle (a film not "
+        "lying flat), glare (a reflected light), form (stuck on a printed form with a frame "
+        "and text); drawn from a random stream of its own, so the pairs stay the same",
     )
     p.add_argument(
         "--keystone",
@@ -92,6 +100,10 @@ class Tally:
     vin_tried: int = 0
 
 
+# Key of the random stream the disturbances draw from (beside the seed), apart from the pairs'.
+DISTURB_STREAM = 0xD157
+
+
 def run(args: argparse.Namespace, app: App) -> int:
     """Generate, compare, print."""
     if args.threads > 0:
@@ -104,7 +116,14 @@ def run(args: argparse.Namespace, app: App) -> int:
     groups = [s.strip() for s in args.styles.split(",")] if args.pairs > 0 else []
     for i, group in enumerate(groups):
         tally = _measure(
-            group, args.pairs, args.seed + i, ocr, args.turn, args.marks, args.keystone
+            group,
+            args.pairs,
+            args.seed + i,
+            ocr,
+            args.turn,
+            args.marks,
+            args.keystone,
+            args.disturb,
         )
         _print(group, tally, args.seed + i)
     return 0
@@ -118,12 +137,16 @@ def _measure(
     turn: float = 0.0,
     marks: float = 0.0,
     keystone: float = 0.0,
+    disturb: str | None = None,
 ) -> Tally:
     t = Tally()
+    disturbing = np.random.default_rng([seed, DISTURB_STREAM])
     for pair in pairs(n, styles, seed, marks=marks):
         photo = pair.candidate
-        moved = decode(photo) if turn or keystone else None
+        moved = decode(photo) if turn or keystone or disturb else None
         if moved is not None:  # re-encoded (quality 95), so decoding stays in the timing
+            if disturb:
+                moved = DISTURBANCES[disturb](moved, disturbing)
             if keystone:
                 moved = keystoned_photo(moved, keystone)
             if turn:

@@ -164,3 +164,90 @@ def encode_jpeg(bgr: np.ndarray, quality: int) -> bytes:
     if not ok:
         raise ValueError("JPEG encoding failed")
     return buf.tobytes()
+
+
+# Things done to a candidate photo after it was taken, for ``bench rubbing --disturb``: what
+# a station's phone and desk do that the generator's photo step does not. Each draws from
+# the rng it is given (the bench's own stream), so the pairs themselves stay the same.
+FORM_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+FORM_LINES = (
+    "车辆识别代号拓印膜粘贴处",
+    "机动车安全技术检验记录单 No.2026112800417",
+    "检验机构：烟台市机动车检测站 检验员：张三 日期：2026-11-28",
+    "号牌号码 鲁F12345 车辆类型 K33",
+)
+
+
+def shaken_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Camera shake: a straight motion blur of 5-9 px, sideways or up and down."""
+    length = int(rng.integers(5, 10))
+    kernel = np.zeros((length, length), np.float32)
+    if rng.random() < 0.5:
+        kernel[length // 2, :] = 1.0 / length
+    else:
+        kernel[:, length // 2] = 1.0 / length
+    return cv2.filter2D(image, -1, kernel)
+
+
+def wrinkled_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A film that does not lie flat: waves 0.3-0.7 photo widths long move it up and down
+    by 1.5-3.5 px per 1000 px of width, and sideways by half that along its height."""
+    h, w = image.shape[:2]
+    amp = float(rng.uniform(1.5, 3.5)) * w / 1000
+    wave = w * float(rng.uniform(0.3, 0.7))
+    phase = float(rng.uniform(0, 2 * np.pi))
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    map_y = ys + amp * np.sin(2 * np.pi * xs / wave + phase)
+    map_x = xs + 0.5 * amp * np.sin(4 * np.pi * ys / wave + phase)
+    return cv2.remap(
+        image,
+        map_x.astype(np.float32),
+        map_y.astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def glared_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A flash or lamp reflected on a glossy film: a round highlight adding 40-90 grey
+    levels at its centre, 0.1-0.25 photo widths wide, clipped at white."""
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = float(rng.uniform(0.2, 0.8)) * w, float(rng.uniform(0.2, 0.8)) * h
+    r = float(rng.uniform(0.1, 0.25)) * w
+    light = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * r * r)) * float(rng.uniform(40, 90))
+    if image.ndim == 3:
+        light = light[..., None]
+    return np.clip(image.astype(np.float32) + light, 0, 255).astype(np.uint8)
+
+
+def on_form_photo(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The photographed film stuck on a printed form: a frame drawn close around it and a
+    line of printed text above and below (Noto Sans CJK)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    h, w = image.shape[:2]
+    top, bottom = int(h * rng.uniform(0.3, 0.6)), int(h * rng.uniform(0.3, 0.6))
+    side = int(w * rng.uniform(0.02, 0.1))
+    paper = tuple(int(v) for v in rng.integers(225, 250, 3))
+    form = Image.new("RGB", (w + 2 * side, h + top + bottom), paper)
+    draw = ImageDraw.Draw(form)
+    font = ImageFont.truetype(FORM_FONT, max(8, int(h * rng.uniform(0.08, 0.14))))
+    for y in (int(top * 0.3), h + top + int(bottom * 0.3)):
+        line = FORM_LINES[int(rng.integers(len(FORM_LINES)))]
+        draw.text(
+            (side + int(rng.integers(0, max(w // 4, 1))), y), line, font=font, fill=(20, 20, 20)
+        )
+    draw.rectangle((side - 4, top - 4, side + w + 3, top + h + 3), outline=(30, 30, 30), width=2)
+    out = np.array(form)[:, :, ::-1].copy()
+    photo = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    out[top : top + h, side : side + w] = photo
+    return out
+
+
+DISTURBANCES = {
+    "shake": shaken_photo,
+    "wrinkle": wrinkled_photo,
+    "glare": glared_photo,
+    "form": on_form_photo,
+}
