@@ -389,16 +389,15 @@ def rectify(image: np.ndarray) -> Band | None:
     film that reads downwards after the quarter turn is upside down, as the comparison and
     the reader allow for."""
     gray = _to_gray(image)
-    quarter = cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE)
     portrait = gray.shape[0] > gray.shape[1]
     if portrait:
-        band = _search(quarter)
+        band = _search(cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE))
         if band is not None and band.complete:
             return band
     band = _search(gray)
     if (band is not None and band.complete) or portrait:
         return band
-    other = _search(quarter)
+    other = _search(cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE))
     if other is not None and other.complete and _regularity(other) >= CLEAR_ROW:
         return other
     return band
