@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.vin import compare
 from pipeline.vin.compare import Thresholds, _detrend, decide
 from pipeline.vin.glyphs import (
     CUT_SLOPES,
@@ -144,6 +145,24 @@ def test_detrend_follows_a_wrinkled_film_but_keeps_an_outlier() -> None:
     res = _detrend(v, x)
     assert abs(res[8]) > 0.13
     assert np.abs(np.delete(res, 8)).max() < 0.02
+
+
+def test_detrend_follows_shorter_waves_with_the_narrower_fit() -> None:
+    # Waves of ten glyph pitches: the 3-pitch fit leaves 0.047 glyph heights on genuine
+    # glyphs, the 2-pitch fit (taken because it explains the row much better, by more than
+    # the noise floor of a quarter of the shift scale) 0.021.
+    x = np.arange(17) * 40.0
+    v = 0.05 * np.sin(2 * np.pi * x / 400.0 + 0.7)
+    v[8] += 0.15
+    floor = compare.WAVY_FLOOR * Thresholds().shift
+    res = _detrend(v, x, floor)
+    assert abs(res[8]) > 0.1
+    assert np.abs(np.delete(res, 8)).max() < 0.03
+    assert np.abs(np.delete(_detrend(v, x), 8)).max() > 0.04  # the wide fit only
+    # A smooth row: both fits leave next to nothing, and the wide one is kept.
+    smooth = 0.001 * x - 0.2
+    smooth[5] += 0.1
+    assert _detrend(smooth, x, floor)[5] == pytest.approx(_detrend(smooth, x)[5])
 
 
 def test_detrend_keeps_neighbouring_outliers_apart() -> None:
