@@ -64,26 +64,34 @@ def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     return np.sqrt(gx * gx + gy * gy)
 
 
-def blur_sigma(strokes: np.ndarray) -> float:
-    """Edge spread of a stroke map in pixels, from its steepest edges (step blurred by sigma)."""
-    g = (
-        magnitude(
-            cv2.Sobel(strokes, cv2.CV_32F, 1, 0, ksize=3),
-            cv2.Sobel(strokes, cv2.CV_32F, 0, 1, ksize=3),
-        )
-        / 8.0
+def _sobel(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stroke map's x and y Sobel responses (3 x 3), per pixel of step (divided by 8)."""
+    return (
+        cv2.Sobel(strokes, cv2.CV_32F, 1, 0, ksize=3) / 8.0,
+        cv2.Sobel(strokes, cv2.CV_32F, 0, 1, ksize=3) / 8.0,
     )
-    peak = float(np.percentile(g, 99.5))
+
+
+def _spread(slopes: np.ndarray) -> float:
+    """Edge spread (px) of a step blurred by a Gaussian, from the steepest of its slopes."""
+    peak = float(np.percentile(slopes, 99.5))
     return 1.0 / (np.sqrt(2 * np.pi) * max(peak, 1e-3))
 
 
-def blur_sigmas(strokes: np.ndarray) -> tuple[float, float]:
+def blur_sigma(strokes: np.ndarray, sobel: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Edge spread of a stroke map in pixels, from its steepest edges (step blurred by sigma).
+
+    ``sobel``: the map's :func:`_sobel` responses, when already at hand."""
+    gx, gy = sobel if sobel is not None else _sobel(strokes)
+    return _spread(magnitude(gx, gy))
+
+
+def blur_sigmas(
+    strokes: np.ndarray, sobel: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[float, float]:
     """Edge spread across vertical edges (along x) and across horizontal edges (along y)."""
-    out = []
-    for dx, dy in ((1, 0), (0, 1)):
-        g = np.abs(cv2.Sobel(strokes, cv2.CV_32F, dx, dy, ksize=3)) / 8.0
-        out.append(1.0 / (np.sqrt(2 * np.pi) * max(float(np.percentile(g, 99.5)), 1e-3)))
-    return out[0], out[1]
+    gx, gy = sobel if sobel is not None else _sobel(strokes)
+    return _spread(np.abs(gx)), _spread(np.abs(gy))
 
 
 # Difference (px squared) between the extra blur one map needs along x and along y beyond
@@ -101,13 +109,14 @@ def match_blur(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and along y differ by more than :data:`ANISOTROPY`, each axis is matched on its own
     (either map may be the blurrier one along each).
     """
-    (ax, ay), (bx, by) = blur_sigmas(a), blur_sigmas(b)
+    sobel_a, sobel_b = _sobel(a), _sobel(b)
+    (ax, ay), (bx, by) = blur_sigmas(a, sobel_a), blur_sigmas(b, sobel_b)
     dx, dy = bx * bx - ax * ax, by * by - ay * ay
     if abs(dx - dy) > ANISOTROPY:
         return _axis_blur(a, max(dx, 0.0), max(dy, 0.0)), _axis_blur(
             b, max(-dx, 0.0), max(-dy, 0.0)
         )
-    sa, sb = blur_sigma(a), blur_sigma(b)
+    sa, sb = blur_sigma(a, sobel_a), blur_sigma(b, sobel_b)
     extra = float(np.sqrt(abs(sa * sa - sb * sb)))
     if extra < 0.4:
         return a, b
