@@ -150,9 +150,11 @@ def _detrend(v: np.ndarray, x: np.ndarray, floor: float = float("inf")) -> np.nd
         return v - np.median(v)
     u = (x - x.min()) / max(float(x.max() - x.min()) / (n - 1), 1e-6)  # in glyph pitches
     res = _local_residuals(v, u, DETREND_WIDTH)
-    narrow = _local_residuals(v, u, WAVY_WIDTH)
     wide_median = float(np.median(np.abs(res)))
-    if wide_median > WAVY_GAIN * max(float(np.median(np.abs(narrow))), floor):
+    if wide_median <= WAVY_GAIN * floor:  # within the noise: the narrow fit cannot win
+        return res
+    narrow = _local_residuals(v, u, WAVY_WIDTH)
+    if wide_median > WAVY_GAIN * float(np.median(np.abs(narrow))):
         return narrow * WAVY_SCALE
     return res
 
