@@ -45,13 +45,21 @@ def test_subpixel_finds_a_fractional_peak() -> None:
     assert x == pytest.approx(4.3, abs=0.05) and y == pytest.approx(2.8, abs=0.05)
 
 
+ROW = np.arange(17) * 40.0  # glyph centres of a 17-glyph row, 40 px apart
+
+
+def _outlier_and_rest(v: np.ndarray, at: int, floor: float = float("inf")) -> tuple[float, float]:
+    """|residual| of glyph ``at`` and the largest |residual| of the others after detrending."""
+    res = _detrend(v, ROW, floor)
+    return abs(float(res[at])), float(np.abs(np.delete(res, at)).max())
+
+
 def test_detrend_removes_a_band_scale_error_but_keeps_an_outlier() -> None:
-    x = np.arange(17) * 40.0
-    v = 0.001 * x - 0.2  # a slightly wrong scale: grows towards the ends
+    v = 0.001 * ROW - 0.2  # a slightly wrong scale: grows towards the ends
     v[5] += 3.0
-    res = _detrend(v, x)
-    assert abs(res[5]) > 2.5
-    assert np.abs(np.delete(res, 5)).max() < 0.05
+    outlier, rest = _outlier_and_rest(v, 5)
+    assert outlier > 2.5
+    assert rest < 0.05
 
 
 def test_identical_bands_match() -> None:
@@ -126,12 +134,11 @@ def test_local_contrast_evens_out_a_faded_half() -> None:
 
 
 def test_detrend_takes_out_a_bend_but_keeps_an_outlier() -> None:
-    x = np.arange(17) * 40.0
-    v = 2e-6 * (x - 300.0) ** 2 - 0.1  # perspective left by the band fit: a gentle bend
+    v = 2e-6 * (ROW - 300.0) ** 2 - 0.1  # perspective left by the band fit: a gentle bend
     v[9] += 1.0
-    res = _detrend(v, x)
-    assert abs(res[9]) > 0.9
-    assert np.abs(np.delete(res, 9)).max() < 0.02
+    outlier, rest = _outlier_and_rest(v, 9)
+    assert outlier > 0.9
+    assert rest < 0.02
 
 
 def test_detrend_follows_a_wrinkled_film_but_keeps_an_outlier() -> None:
@@ -139,39 +146,36 @@ def test_detrend_follows_a_wrinkled_film_but_keeps_an_outlier() -> None:
     # along the row (16 glyph pitches), 0.06 glyph heights high. A single quadratic through
     # the band left residuals of up to 0.042 glyph heights on genuine glyphs (two shift
     # scales); the local prediction leaves 0.015.
-    x = np.arange(17) * 40.0
-    v = 0.06 * np.sin(2 * np.pi * x / 640.0 + 0.7)
+    v = 0.06 * np.sin(2 * np.pi * ROW / 640.0 + 0.7)
     v[8] += 0.15
-    res = _detrend(v, x)
-    assert abs(res[8]) > 0.13
-    assert np.abs(np.delete(res, 8)).max() < 0.02
+    outlier, rest = _outlier_and_rest(v, 8)
+    assert outlier > 0.13
+    assert rest < 0.02
 
 
 def test_detrend_follows_shorter_waves_with_the_narrower_fit() -> None:
     # Waves of ten glyph pitches: the 3-pitch fit leaves 0.047 glyph heights on genuine
     # glyphs, the 2-pitch fit (taken because it explains the row much better, by more than
     # the noise floor of a quarter of the shift scale) 0.021.
-    x = np.arange(17) * 40.0
-    v = 0.05 * np.sin(2 * np.pi * x / 400.0 + 0.7)
+    v = 0.05 * np.sin(2 * np.pi * ROW / 400.0 + 0.7)
     v[8] += 0.15
     floor = compare.WAVY_FLOOR * Thresholds().shift
-    res = _detrend(v, x, floor)
-    assert abs(res[8]) > 0.1
-    assert np.abs(np.delete(res, 8)).max() < 0.03
-    assert np.abs(np.delete(_detrend(v, x), 8)).max() > 0.04  # the wide fit only
+    outlier, rest = _outlier_and_rest(v, 8, floor)
+    assert outlier > 0.1
+    assert rest < 0.03
+    assert _outlier_and_rest(v, 8)[1] > 0.04  # the wide fit only
     # A smooth row: both fits leave next to nothing, and the wide one is kept.
-    smooth = 0.001 * x - 0.2
+    smooth = 0.001 * ROW - 0.2
     smooth[5] += 0.1
-    assert _detrend(smooth, x, floor)[5] == pytest.approx(_detrend(smooth, x)[5])
+    assert _detrend(smooth, ROW, floor)[5] == pytest.approx(_detrend(smooth, ROW)[5])
 
 
 def test_detrend_keeps_neighbouring_outliers_apart() -> None:
     # Re-punched glyphs may sit side by side; neither may hide the other.
-    x = np.arange(17) * 40.0
     v = np.zeros(17)
     v[6] += 1.0
     v[7] -= 0.8
-    res = _detrend(v, x)
+    res = _detrend(v, ROW)
     assert abs(res[6]) > 0.9 and abs(res[7]) > 0.7
     assert np.abs(np.delete(res, [6, 7])).max() < 0.05
 
