@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -87,6 +89,30 @@ def test_every_glyph_different_is_a_clone() -> None:
     c = decide(_raw(ncc={i: 0.85 for i in every}, edge={i: 0.25 for i in every}), Thresholds())
     assert c.verdict == "mismatch" and len(c.suspects) == 17
     assert "another die set" in c.note
+
+
+def _offsets(dx: np.ndarray, dy: np.ndarray) -> list[dict[str, float]]:
+    """A clean band whose glyphs are displaced by (dx, dy) glyph heights."""
+    h = compare.GLYPH_H
+    return _raw(dx={i: h * v for i, v in enumerate(dx)}, dy={i: h * v for i, v in enumerate(dy)})
+
+
+def test_waves_of_a_film_are_not_another_stamping_but_jitter_is() -> None:
+    # Waves 6 pitches long, 0.03 glyph heights high, that the local fits cannot follow: the
+    # band median of what is left is twice the clone-layout scale, as is the jitter of
+    # glyphs punched one by one (0.015 glyph heights, each on its own). Neighbours in the
+    # wave move together; the jitter's do not.
+    wave = 0.03 * np.sin(2 * np.pi * np.arange(17) / 6 + 0.4)
+    jitter = np.random.default_rng(7).normal(0.0, 0.015, (2, 17))
+    t = Thresholds()
+    for raw in (_offsets(np.zeros(17), wave), _offsets(*jitter)):
+        assert np.median(compare._features(raw, t)["shift"]) > 1.5 * t.clone_layout
+    assert decide(_offsets(np.zeros(17), wave), t).verdict == "match"
+    cloned = decide(_offsets(*jitter), t)
+    assert cloned.verdict == "mismatch" and "another die set" in cloned.note
+    # Without the fade, the waves were taken for another stamping.
+    flat = replace(t, wave_span=1e9)
+    assert "another die set" in decide(_offsets(np.zeros(17), wave), flat).note
 
 
 def _glyph(ch: str, stretch: float = 1.0, thick: int = 4) -> np.ndarray:
