@@ -196,6 +196,20 @@ def test_detrend_follows_shorter_waves_with_the_narrower_fit() -> None:
     assert _detrend(smooth, ROW, floor)[5] == pytest.approx(_detrend(smooth, ROW)[5])
 
 
+def test_studentised_residuals_are_as_noisy_at_the_ends_as_inside() -> None:
+    # On glyphs that only jitter, an end glyph's prediction is an extrapolation: its residual
+    # spreads 1.6 times as wide as an inner glyph's, so a fixed scale flagged the ends first.
+    # Studentised, every position spreads alike (the inner glyphs' residuals stay as they were).
+    noise = np.random.default_rng(3).normal(0.0, 1.0, (400, 17))
+    u = np.arange(17.0)
+    plain = np.array([compare._local_residuals(v, u, compare.DETREND_WIDTH) for v in noise])
+    stud = np.array([compare._local_residuals(v, u, compare.DETREND_WIDTH, True) for v in noise])
+    ends, inner = [0, 16], list(range(2, 15))
+    assert plain[:, ends].std() / plain[:, inner].std() > 1.4
+    assert 0.85 < stud[:, ends].std() / stud[:, inner].std() < 1.15
+    assert stud[:, inner].std() == pytest.approx(plain[:, inner].std(), rel=0.05)
+
+
 def test_detrend_keeps_neighbouring_outliers_apart() -> None:
     # Re-punched glyphs may sit side by side; neither may hide the other.
     v = np.zeros(17)
