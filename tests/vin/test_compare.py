@@ -115,6 +115,22 @@ def test_waves_of_a_film_are_not_another_stamping_but_jitter_is() -> None:
     assert "another die set" in decide(_offsets(np.zeros(17), wave), flat).note
 
 
+def test_a_wavy_film_widens_the_shift_scale_but_a_restamp_still_stands_out() -> None:
+    # Waves 0.05 glyph heights high, 6 pitches long: what the local fits leave of them put four
+    # genuine glyphs over the limit at the flat film's scale. Neighbours move together (lag-1
+    # autocorrelation 0.37), so the scale widens (1.5x); a glyph restamped 0.1 glyph heights
+    # off on the same film still stands out.
+    wave = 0.05 * np.sin(2 * np.pi * np.arange(17) / 6 + 0.4)
+    t = Thresholds()
+    flat = replace(t, wave_shift_gain=0.0)
+    assert len(decide(_offsets(np.zeros(17), wave), flat).suspects) >= 3
+    assert decide(_offsets(np.zeros(17), wave), t).verdict == "match"
+    restamped = wave.copy()
+    restamped[8] += 0.1
+    c = decide(_offsets(np.zeros(17), restamped), t)
+    assert c.suspects == (8,) and c.glyphs[8].why == "shift"
+
+
 def _glyph(ch: str, stretch: float = 1.0, thick: int = 4) -> np.ndarray:
     """A 48-px Hershey glyph as a float stroke map on a 70 x 70 canvas (optionally narrower)."""
     img = np.zeros((70, 70), np.uint8)
