@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import sys
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from pipeline.cli.app import App
 from pipeline.errors import UsageError
 from pipeline.ocr import OcrEngine
 from pipeline.vin import rules
-from pipeline.vin.rubbing import RubbingResult, compare_images, decode
+from pipeline.vin.band import Band, rectify
+from pipeline.vin.rubbing import RubbingResult, compare_images, compare_to_band, decode
 
 
 def register(sub: Any) -> None:
@@ -42,6 +44,36 @@ def _load(path: Path) -> Any:
 
 def _one(ref: Path, cand: Path, ocr: OcrEngine | None, overlay: bool) -> RubbingResult:
     return compare_images(_load(ref), _load(cand), ocr=ocr, overlay=overlay)
+
+
+class ReferenceBands:
+    """Reference bands of a ``--pairs`` run, each rectified (and read) once.
+
+    A CSV usually names one reference for several candidates; the band is kept by the file's
+    resolved path and is made again when the file changed (size or modification time). At
+    most ``size`` are kept, the least recently used dropped first.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._bands: OrderedDict[Path, tuple[tuple[int, int], Band | None]] = OrderedDict()
+
+    def get(self, path: Path) -> Band | None:
+        """The rectified band of the reference photo at ``path`` (None: no band found)."""
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        key, stat = path.resolve(), path.stat()
+        seen = (stat.st_size, stat.st_mtime_ns)
+        kept = self._bands.get(key)
+        if kept is not None and kept[0] == seen:
+            self._bands.move_to_end(key)
+            return kept[1]
+        pixels = _load(path)
+        band = rectify(pixels) if pixels is not None else None
+        self._bands[key] = (seen, band)
+        if len(self._bands) > self.size:
+            self._bands.popitem(last=False)
+        return band
 
 
 def _check_vin(vin: str | None) -> None:
@@ -86,10 +118,12 @@ def _run_pairs(csv_path: Path, ocr: OcrEngine | None, args: argparse.Namespace) 
     if rows and not {"reference", "candidate"} <= set(rows[0]):
         raise UsageError(f"{csv_path}: needs columns reference,candidate,vin")
     docs = []
+    references = ReferenceBands()
     for row in rows:
         ref, cand = row["reference"], row["candidate"]
         try:
-            result = _one(base / ref, base / cand, ocr, overlay=False)
+            ref_band = references.get(base / ref)
+            result = compare_to_band(ref_band, _load(base / cand), ocr=ocr, overlay=False)
             doc = result.to_json(ref, cand)
         except UsageError as exc:
             print(f"inspectpipe: {exc}", file=sys.stderr)

@@ -59,6 +59,23 @@ def compare_images(
 ) -> RubbingResult:
     """Compare two decoded rubbing photos; OCR reads the candidate band when given."""
     ref = rectify(reference) if reference is not None else None
+    return compare_to_band(ref, candidate, ocr=ocr, thresholds=thresholds, overlay=overlay)
+
+
+def compare_to_band(
+    ref: Band | None,
+    candidate: np.ndarray | None,
+    *,
+    ocr: OcrEngine | None = None,
+    thresholds: Thresholds | None = None,
+    overlay: bool = True,
+) -> RubbingResult:
+    """Compare a decoded candidate photo with a reference band rectified beforehand.
+
+    The reference is rectified once however many candidates it is compared with (the
+    ``rubbing_compare`` check keeps it beside the reference image, ``rubbing compare --pairs``
+    for the run), and its OCR read is kept in the band (``Band.reads``) after the first.
+    """
     cand = rectify(candidate) if candidate is not None else None
     comparison = compare_bands(ref, cand, thresholds)
     vin_read = read_band(cand, ocr) if ocr is not None and cand is not None and cand.boxes else None
