@@ -756,20 +756,13 @@ def _polarised(crop: np.ndarray, light: bool) -> Band:
     return Band(strokes, binary, tuple(boxes), crop, light)
 
 
-# The band is scaled to glyphs GLYPH_H tall: a row whose median box is shorter than this
-# share of it is a row of something else (the counters of the other polarity, cut out of a
-# strongly leaning photo). Undisturbed tuning bands: median box 0.96-1.0 of GLYPH_H.
-SHORT_ROW = 0.8
-
-
 def _regularity(band: Band) -> float:
-    """Higher for 17 boxes of even height, glyph-tall, on an evenly spaced, straight row."""
+    """Higher for 17 boxes of even height on an evenly spaced, straight row."""
     if not band.boxes:
         return -1e9
     cy = np.array([b[1] + b[3] / 2 for b in band.boxes], np.float64)
     spread = float(_size_and_gap_spread(band.boxes) + cy.std() / GLYPH_H)
-    tall = float(np.median([b[3] for b in band.boxes])) / GLYPH_H
-    return -abs(len(band.boxes) - LENGTH) - spread - 2.0 * max(SHORT_ROW - tall, 0.0)
+    return -abs(len(band.boxes) - LENGTH) - spread
 
 
 def _centres(boxes: Sequence[Sequence[int]]) -> np.ndarray:

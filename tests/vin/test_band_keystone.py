@@ -65,26 +65,3 @@ def test_an_ordinary_photo_is_left_alone(
     plain = rectify(image)
     assert plain is not None and plain.boxes == band.boxes
     assert np.array_equal(plain.strokes, band.strokes)
-
-
-def test_a_row_of_counters_is_not_taken_for_the_glyphs() -> None:
-    # Keystoned hard (K = 0.2), this pencil rubbing's light polarity cut 17 even boxes out of
-    # the glyphs' counters and gaps, 19 px tall on a band scaled to 48-px glyphs, and the row
-    # was compared as a clone. A row of boxes far shorter than a glyph now loses to the
-    # glyphs' own row.
-    photo = decode(encode_jpeg(keystoned_photo(decode(_pair(4242, "D", 0).reference), 0.2), 95))
-    band = rectify(photo)
-    assert band is not None and band.complete and not band.light_on_dark
-    heights = [h for *_, h in band.boxes]
-    assert np.median(heights) >= band_module.SHORT_ROW * band_module.GLYPH_H
-
-
-def test_short_boxes_make_a_row_less_regular() -> None:
-    def row(height: int) -> band_module.Band:
-        boxes = tuple((10 + 40 * i, 20, 24, height) for i in range(17))
-        blank = np.zeros((90, 700), np.float32)
-        return band_module.Band(blank, blank.astype(np.uint8), boxes, blank.astype(np.uint8), True)
-
-    glyphs, counters = row(48), row(16)
-    assert band_module._regularity(glyphs) == pytest.approx(0.0, abs=1e-9)
-    assert band_module._regularity(counters) < band_module.CLEAR_ROW - 0.5
