@@ -98,9 +98,9 @@ class Thresholds:
     # Another stamping jitters each glyph on its own, and leave-one-out residuals of
     # independent jitter correlate negatively (tuning clones: median -0.33, 90th percentile
     # -0.10); a film not lying flat moves neighbours together (wrinkled genuine films: median
-    # 0.21, 90th percentile 0.43). Chosen on tuning seeds 4242, 1234, 909 and 2718, flat and
-    # ``--disturb wrinkle``: wrinkled 2,021 -> 2,140 of 2,400 right (genuine flagged 252 ->
-    # 113 of 1,227), flat verdicts identical.
+    # 0.21, 90th percentile 0.43; both before the offsets were studentised). Chosen on tuning
+    # seeds 4242, 1234, 909 and 2718, flat and ``--disturb wrinkle``: wrinkled 2,021 -> 2,140
+    # of 2,400 right (genuine flagged 252 -> 113 of 1,227), flat verdicts identical.
     wave_onset: float = 0.0
     wave_span: float = 0.2
     # The same waves leave each glyph's own offset less well predicted: above a lag-1
