@@ -215,7 +215,7 @@ def _local_residuals(
         return res
     # The smoother's weights l_ij with the plain (not robust) neighbour weights.
     lhs = np.einsum("ij,ijk,ijl->ikl", near, basis, basis)
-    first = np.array([np.linalg.pinv(lhs[i])[0] for i in range(n)])
+    first = np.linalg.pinv(lhs)[:, 0]  # each glyph's row of its system's pseudo-inverse
     smoother = np.einsum("ik,ijk,ij->ij", first, basis, near)
     noise = 1.0 + (smoother * smoother).sum(axis=1)
     return res / np.sqrt(noise / np.median(noise))
