@@ -14,6 +14,7 @@ from pipeline.db import Database, audit, open_database
 from pipeline.db.schema import stations
 from pipeline.errors import Conflict, ObjectNotFound, UnsafePathError
 from pipeline.stations.keys import (
+    KEY_PREFIX,
     KeyCache,
     add_station,
     hash_key,
@@ -42,7 +43,10 @@ def test_keys_are_stored_only_as_salted_scrypt_hashes(db: Database) -> None:
     with db.read() as conn:
         row = conn.execute(sa.select(stations)).mappings().one()
     assert row["key_id"] == key_id and row["key_hash"].startswith("scrypt$")
-    assert key.split("_")[-1] not in row["key_hash"]
+    # The secret is what follows the prefix and key id; token_urlsafe may itself hold "_",
+    # so it is not the last "_"-separated piece (that was once the single letter "g").
+    secret = key.removeprefix(f"{KEY_PREFIX}_{key_id}_")
+    assert len(secret) >= 40 and secret not in row["key_hash"]
     assert hash_key(key) != hash_key(key)  # salted
     assert verify_key(key, row["key_hash"]) and not verify_key(key + "x", row["key_hash"])
     assert not verify_key(key, "garbage") and not verify_key(key, "argon2$x$y$z$a$b")
