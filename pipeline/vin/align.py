@@ -44,16 +44,31 @@ def _refine(ref: Band, cand: Band, hom: np.ndarray) -> np.ndarray:
 
     Box landmarks fix position and scale but hardly the shear that perspective puts on
     upright strokes; matching intensities does, and the tampered glyphs are too few to
-    pull a whole-band fit.
+    pull a whole-band fit. The maps are blurred by 2 px, so the fit runs at half their
+    size (:data:`ECC_SCALE`): a quarter of the pixels, and the whole-band shape it fits
+    loses nothing (each glyph's own offset is measured afterwards, to a fraction of a
+    pixel). Against the full-size fit: 24 -> 6 ms a pair; of 2,400 tuning pairs 10 verdicts
+    changed, 9 to the right one (2,315 -> 2,323, genuine flagged 21 -> 17).
     """
-    a = cv2.GaussianBlur(ref.strokes, (0, 0), 2.0)
-    b = cv2.GaussianBlur(cand.strokes, (0, 0), 2.0)
+    a = _scaled(cv2.GaussianBlur(ref.strokes, (0, 0), 2.0))
+    b = _scaled(cv2.GaussianBlur(cand.strokes, (0, 0), 2.0))
+    down = np.diag([ECC_SCALE, ECC_SCALE, 1.0]).astype(np.float32)
+    up = np.diag([1 / ECC_SCALE, 1 / ECC_SCALE, 1.0]).astype(np.float32)
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
-        _, out = cv2.findTransformECC(a, b, hom.copy(), cv2.MOTION_HOMOGRAPHY, crit, None, 1)  # type: ignore[call-overload]
+        _, out = cv2.findTransformECC(a, b, down @ hom @ up, cv2.MOTION_HOMOGRAPHY, crit, None, 1)  # type: ignore[call-overload]
     except cv2.error:
         return hom
-    return out
+    return (up @ out @ down).astype(np.float32)
+
+
+ECC_SCALE = 0.5  # size of the stroke maps the ECC refinement runs on
+
+
+def _scaled(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape
+    size = (max(int(w * ECC_SCALE), 1), max(int(h * ECC_SCALE), 1))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
 def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
