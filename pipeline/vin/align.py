@@ -39,6 +39,16 @@ def fit_layout(ref: Band, cand: Band) -> np.ndarray:
     return _refine(ref, cand, hom.astype(np.float32))
 
 
+ECC_SCALE = 0.5  # size of the stroke maps the ECC refinement runs on
+
+
+def _scaled(img: np.ndarray) -> np.ndarray:
+    """The map at :data:`ECC_SCALE` of its size (pixel areas averaged)."""
+    h, w = img.shape
+    size = (max(int(w * ECC_SCALE), 1), max(int(h * ECC_SCALE), 1))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
 def _refine(ref: Band, cand: Band, hom: np.ndarray) -> np.ndarray:
     """Refine the homography on the stroke maps themselves (ECC).
 
@@ -60,15 +70,6 @@ def _refine(ref: Band, cand: Band, hom: np.ndarray) -> np.ndarray:
     except cv2.error:
         return hom
     return (up @ out @ down).astype(np.float32)
-
-
-ECC_SCALE = 0.5  # size of the stroke maps the ECC refinement runs on
-
-
-def _scaled(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape
-    size = (max(int(w * ECC_SCALE), 1), max(int(h * ECC_SCALE), 1))
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
 def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:

@@ -389,6 +389,13 @@ def _barriers(
     return out
 
 
+def _faintest(win: np.ndarray, region: np.ndarray) -> tuple[int, int]:
+    """(y, x) of the region's pixel where ``win`` is least stroke (the first such)."""
+    ys, xs = np.nonzero(region)
+    i = int(np.argmin(win[ys, xs]))
+    return int(ys[i]), int(xs[i])
+
+
 def sealed(ref: np.ndarray, cand: np.ndarray) -> float:
     """How much more firmly the candidate glyph walls off its counters than the reference
     walls off the same places: from the outside (a 5's bowl closed into a 6's, a 6's open
@@ -399,18 +406,16 @@ def sealed(ref: np.ndarray, cand: np.ndarray) -> float:
     candidate and in the reference (from the counter's pixel most like background there);
     the largest excess of the candidate's over the reference's. Continuous, where a count
     of new counters is not: a 5 whose bowl the reference's blur nearly closes has a counter
-    at a low threshold, which explained away the 6's firmly closed one (a 0.3 against a 0.8
-    here). Both windows are the aligned stroke maps ([0, 1]) of :func:`measure`; the
-    reference's side stops at the candidate's highest join, as only what lies below counts.
+    at a low threshold, which explained away the 6's firmly closed one (the 5's bowl joins
+    the outside at 0.3, the 6's at 0.8 or above). Both windows are the aligned stroke maps
+    ([0, 1]) of :func:`measure`; the reference's side stops at the candidate's highest
+    join, as only what lies below counts.
     """
     mine = counters(cand, COUNTER_STRICT)
     if not mine:
         return 0.0
-    seeds_c, seeds_r = [], []
-    for m in mine:
-        ys, xs = np.nonzero(m)
-        seeds_c.append((int(ys[np.argmin(cand[ys, xs])]), int(xs[np.argmin(cand[ys, xs])])))
-        seeds_r.append((int(ys[np.argmin(ref[ys, xs])]), int(xs[np.argmin(ref[ys, xs])])))
+    seeds_c = [_faintest(cand, m) for m in mine]
+    seeds_r = [_faintest(ref, m) for m in mine]
     # The candidate's counters are apart at COUNTER_STRICT, so they join above it; the
     # reference's joins matter only below the highest of those.
     own = _barriers(cand, seeds_c, COUNTER_STRICT + SEAL_STEP, 0.9)
