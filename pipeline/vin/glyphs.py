@@ -346,6 +346,13 @@ def _pieces(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(ex.max()), float(mi.max())
 
 
+def _closed_strokes(win: np.ndarray, threshold: float) -> np.ndarray:
+    """The pixels above ``threshold`` (uint8 0/1), closed by a pixel: a crack of a pixel does
+    not open a loop. What :func:`counters` and :func:`sealed` take for strokes."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    return cv2.morphologyEx((win > threshold).astype(np.uint8), cv2.MORPH_CLOSE, k)
+
+
 def counters(win: np.ndarray, threshold: float) -> list[np.ndarray]:
     """Masks of a glyph window's counters: background regions its strokes enclose.
 
@@ -353,8 +360,7 @@ def counters(win: np.ndarray, threshold: float) -> list[np.ndarray]:
     not open a loop); a region touching the window's border is outside, one smaller than
     ``COUNTER_AREA`` pixels is noise. 6, 8, 0, A, R have them; 3, 1, C, 7 have none.
     """
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    ink = cv2.morphologyEx((win > threshold).astype(np.uint8), cv2.MORPH_CLOSE, k)
+    ink = _closed_strokes(win, threshold)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(1 - ink, connectivity=4)
     h, w = ink.shape
     out = []
@@ -370,16 +376,15 @@ def _barriers(
 ) -> np.ndarray:
     """Lowest threshold (from ``start``, in steps of :data:`SEAL_STEP`, up to ``stop``) at
     which each two seeds, and seed 0, the window's outside, are joined through background:
-    strokes are pixels above the threshold, closed by a pixel as in :func:`counters`; those
+    strokes are :func:`_closed_strokes` at the threshold, as in :func:`counters`; those
     still apart at ``stop`` get 1.0."""
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     n = len(seeds) + 1
     out = np.ones((n, n), np.float32)
     np.fill_diagonal(out, 0.0)
     padded = np.pad(win, 1)
     at = [(0, 0), *((y + 1, x + 1) for y, x in seeds)]
     for t in np.arange(start, stop + 1e-6, SEAL_STEP):
-        ink = cv2.morphologyEx((padded > t).astype(np.uint8), cv2.MORPH_CLOSE, k)
+        ink = _closed_strokes(padded, t)
         _, labels = cv2.connectedComponents(1 - ink, connectivity=4)
         lab = [int(labels[p]) if not ink[p] else -1 - i for i, p in enumerate(at)]
         joined = np.equal.outer(lab, lab) & (out == 1.0)
