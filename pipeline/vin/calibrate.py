@@ -45,11 +45,12 @@ def scales(feats: list[dict[str, np.ndarray]]) -> dict[str, float]:
     """Glyph scales (99.5th percentile over glyphs) and clone scales (99th over bands)."""
     out = {
         name: float(np.percentile(np.concatenate([f[name] for f in feats]), 99.5))
-        for name in ("edge", "shape", "shift", "weight", "width", "extra", "missing")
+        for name in ("edge", "shape", "shift", "weight", "width", "extra", "missing", "design")
     }
     out["clone_shape"] = float(np.percentile([np.median(f["_shape"]) for f in feats], 99))
     out["clone_edge"] = float(np.percentile([np.median(f["_edge"]) for f in feats], 99))
     out["clone_layout"] = float(np.percentile([np.median(f["shift"]) for f in feats], 99))
+    out["clone_design_onset"] = float(np.percentile([f["_design"][0] for f in feats], 99))
     return out
 
 

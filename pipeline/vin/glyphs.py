@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from pipeline.vin import glyphnet
 from pipeline.vin.align import fit_layout, magnitude, match_blur, x_scale, y_scale
 from pipeline.vin.band import GLYPH_H, Band
 
@@ -428,8 +429,19 @@ def sealed(ref: np.ndarray, cand: np.ndarray) -> float:
     return float(max((own - theirs).max(), 0.0))
 
 
-def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
-    """Raw per-glyph measurements of a candidate band against a reference band."""
+def measure(
+    ref: Band,
+    cand: Band,
+    *,
+    design: bool = True,
+    windows: list[np.ndarray] | None = None,
+) -> list[dict[str, float]]:
+    """Raw per-glyph measurements of a candidate band against a reference band.
+
+    ``design``: the glyph-pair network's logit for each aligned pair of windows
+    (:mod:`pipeline.vin.glyphnet`); ``windows``, when given, receives those pairs, each
+    (2, height, width) float32, reference first (the network's training data).
+    """
     m = fit_layout(ref, cand)
     h, w = ref.strokes.shape
     warped = cv2.warpPerspective(
@@ -449,6 +461,7 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
     pr = np.pad(rs, margin + pad)
     pc = np.pad(cs, margin + pad)
     out = []
+    pairs = []
     for (x, y, bw, bh), cbox in zip(ref.boxes, cand.boxes, strict=True):
         x0, y0 = x + margin, y + margin  # in padded coordinates, minus pad
         tmpl = pr[y0 : y0 + bh + 2 * pad, x0 : x0 + bw + 2 * pad]
@@ -470,6 +483,7 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
         cb = _warp_corner(wbin, m2, right, low, cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
         aligned = _warp_corner(warped, m2, right, low, cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
         rwin, cwin = _window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh)
+        pairs.append(np.stack([rwin, cwin]).astype(np.float32))
         edge = _edge_distance(rwin, cwin)
         extra, missing = _pieces(rwin, cwin)
         seal = sealed(rwin, cwin)
@@ -502,4 +516,9 @@ def measure(ref: Band, cand: Band) -> list[dict[str, float]]:
                 "x": x + bw / 2,
             }
         )
+    if windows is not None:
+        windows.extend(pairs)
+    if design and pairs:
+        for g, logit in zip(out, glyphnet.logits(np.stack(pairs)), strict=True):
+            g["design"] = float(logit)
     return out
