@@ -38,20 +38,33 @@ from pipeline.vin.band import rectify
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.glyphs import measure
 from pipeline.vin.rubbing import decode
+from pipeline.vin.texture import DISTURBANCES, encode_jpeg
 
 HERE = Path(__file__).resolve().parent
 KINDS = ["genuine"] * 4 + ["die_restamp"] * 4 + ["lookalike"] * 2 + ["clone"]
 CODES = {"die_restamp": 1, "lookalike": 2, "clone": 3}
+DISTURB_STREAM = 0x64697374  # "dist": the second seed word of the disturbances' stream
 
 
 def _generated(
-    seed: int, n: int, styles: str
+    seed: int, n: int, styles: str, disturb: float = 0.0
 ) -> Iterator[tuple[bytes, bytes, str, tuple[int, ...]]]:
+    """The pairs of a seed; a ``disturb`` share of candidates shaken, wrinkled, glared or
+    laid on a form (``texture.DISTURBANCES``), drawn from a stream of their own so the pairs
+    are the same with or without."""
     rng = np.random.default_rng(seed)
+    other = np.random.default_rng([seed, DISTURB_STREAM])
+    names = sorted(DISTURBANCES)
     for i in range(n):
         kind = KINDS[int(rng.integers(len(KINDS)))]
         p = make_pair(kind, styles[i % len(styles)], rng)
-        yield p.reference, p.candidate, p.kind, p.positions
+        candidate = p.candidate
+        if other.random() < disturb:
+            photo = decode(candidate)
+            name = names[int(other.integers(len(names)))]
+            if photo is not None:
+                candidate = encode_jpeg(DISTURBANCES[name](photo, other), 95)
+        yield p.reference, candidate, p.kind, p.positions
 
 
 def _windows(item: tuple[bytes, bytes, str, tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
@@ -70,12 +83,15 @@ def _windows(item: tuple[bytes, bytes, str, tuple[int, ...]]) -> tuple[np.ndarra
     return np.stack(wins).astype(np.float16), codes
 
 
-def collect(seeds: list[int], n: int, styles: str, procs: int) -> tuple[np.ndarray, np.ndarray]:
+def collect(
+    seeds: list[int], n: int, styles: str, procs: int, disturb: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     xs, ks = [], []
     with Pool(procs) as pool:
         for seed in seeds:
             start = time.perf_counter()
-            for x, k in pool.imap(_windows, _generated(seed, n, styles), chunksize=4):
+            items = _generated(seed, n, styles, disturb)
+            for x, k in pool.imap(_windows, items, chunksize=4):
                 xs.append(x)
                 ks.append(k)
             print(f"seed {seed}: {n} pairs in {time.perf_counter() - start:.0f} s", flush=True)
@@ -183,10 +199,11 @@ def main() -> int:
     p.add_argument("--styles", default="ABCD")
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--procs", type=int, default=2)
+    p.add_argument("--disturb", type=float, default=0.0, help="share of candidates disturbed (0-1)")
     p.add_argument("--out", type=Path, default=HERE / "glyphpair.onnx")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    x, k = collect(seeds, args.pairs, args.styles, args.procs)
+    x, k = collect(seeds, args.pairs, args.styles, args.procs, args.disturb)
     print(f"{len(x)} glyph pairs, {int((k > 0).sum())} altered", flush=True)
     net = train(x, k, args.epochs)
     print(f"{args.out}: sha256 {export(net, args.out)}")
