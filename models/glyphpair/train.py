@@ -1,7 +1,7 @@
 """Train the glyph-pair network and export it to ONNX (see README.md here, the model card).
 
     pip install torch==2.13.0          # not a dependency of inspectpipe: training only
-    python models/glyphpair/train.py [--seeds 1001,1002] [--pairs 4000] [--epochs 12]
+    python models/glyphpair/train.py [--seeds 1001,1002] [--pairs 4000] [--epochs 12] [--disturb 0]
 
 1. Generates pairs with :func:`pipeline.vin.evalgen.make_pair` (styles A-D in turn; kinds
    drawn 4:4:2:1 genuine, die re-punch, look-alike, clone; hand re-punches are left out: the

@@ -248,6 +248,8 @@ def _features(raw: list[dict[str, float]], t: Thresholds) -> dict[str, np.ndarra
 
     # Measurements kept from before ``sealed`` was measured have none.
     sealed = np.array([g.get("sealed", 0.0) for g in raw], np.float64)
+    # Without the network's logits (``measure(..., design=False)``) the measurement is 0 and
+    # the clone test has no median logit.
     design = np.array([g.get("design", np.nan) for g in raw], np.float64)
     design_median = float(np.median(design)) if np.isfinite(design).all() else -np.inf
     design = np.nan_to_num(design, nan=0.0)

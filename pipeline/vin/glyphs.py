@@ -11,7 +11,8 @@ best stretch), offset (``dx``, ``dy``), ``angle`` and how much turning the glyph
 against itself (``rot_drop``), horizontal stretch (``xscale``, log), outline distance
 (``edge``), the largest stroke piece either glyph has and the other does not (``extra``,
 ``missing``), how much more firmly the candidate walls off its counters (``sealed``),
-unexplained stroke share (``ink``), stroke areas and box sizes.
+unexplained stroke share (``ink``), stroke areas and box sizes, and the glyph-pair network's
+logit for the two aligned windows (``design``, :mod:`pipeline.vin.glyphnet`).
 :mod:`pipeline.vin.compare` turns them into a verdict.
 """
 
