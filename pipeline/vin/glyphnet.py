@@ -19,23 +19,24 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from pipeline.ocr_models import single_thread_session
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "glyphpair" / "glyphpair.onnx"
 SHA256 = "7a827ef1b608be4ddb4696d76084317b1cea0c849694e337526d4032d140cf37"
 
 _lock = threading.Lock()
-_session: object | None = None
+_session: Any = None
 
 
 class ModelError(RuntimeError):
     """The glyph-pair model file is missing or is not the one the thresholds were set with."""
 
 
-def _load(path: Path = MODEL, sha256: str = SHA256) -> object:
-    import onnxruntime as ort
-
+def _load(path: Path = MODEL, sha256: str = SHA256) -> Any:
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -46,13 +47,10 @@ def _load(path: Path = MODEL, sha256: str = SHA256) -> object:
             f"glyph-pair model {path} has sha256 {digest}, expected {sha256} "
             "(models/glyphpair/README.md): the comparison's scales were set with that model"
         )
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    return single_thread_session(data)
 
 
-def session() -> object:
+def session() -> Any:
     """The loaded model (once per process)."""
     global _session
     with _lock:
@@ -67,5 +65,5 @@ def logits(windows: np.ndarray) -> np.ndarray:
         raise ValueError(f"glyph windows must be (n, 2, h, w), not {windows.shape}")
     if len(windows) == 0:
         return np.zeros(0, np.float32)
-    out = session().run(None, {"windows": np.ascontiguousarray(windows, np.float32)})  # type: ignore[attr-defined]
+    out = session().run(None, {"windows": np.ascontiguousarray(windows, np.float32)})
     return np.asarray(out[0], np.float32).reshape(len(windows))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.vin import glyphnet
 from pipeline.vin.band import rectify
@@ -17,9 +15,8 @@ from pipeline.vin.evalgen import make_pair
 from pipeline.vin.glyphs import measure
 from pipeline.vin.rubbing import decode
 from pipeline.vin.rules import ALPHABET
+from tests.vin.windows import FONTS, SANS_BOLD, glyph_window
 
-FONTS = Path("/usr/share/fonts/truetype")
-SANS = FONTS / "dejavu/DejaVuSans-Bold.ttf"
 SERIF = FONTS / "dejavu/DejaVuSerif-Bold.ttf"
 MONO = FONTS / "dejavu/DejaVuSansMono.ttf"
 
@@ -49,13 +46,7 @@ def test_windows_of_the_wrong_shape_are_refused() -> None:
 
 def _glyph(ch: str, font: Path, rng: np.random.Generator) -> np.ndarray:
     """A window as ``measure`` gives them (32 x 48, about [0, 1]), blurred and noisy."""
-    if not font.exists():
-        pytest.skip(f"{font} is not installed")
-    img = Image.new("L", (32, 48), 0)
-    ImageDraw.Draw(img).text(
-        (16, 24), ch, fill=255, font=ImageFont.truetype(str(font), 38), anchor="mm"
-    )
-    g = cv2.GaussianBlur(np.asarray(img, np.float32) / 255, (0, 0), float(rng.uniform(0.6, 1.2)))
+    g = glyph_window(ch, font, 38, float(rng.uniform(0.6, 1.2)))
     return np.clip(g * rng.uniform(0.8, 1.0) + rng.normal(0, 0.03, g.shape), 0, 1)
 
 
@@ -63,8 +54,10 @@ def _glyph(ch: str, font: Path, rng: np.random.Generator) -> np.ndarray:
 def test_another_design_of_the_same_character_scores_higher(other: Path) -> None:
     rng = np.random.default_rng(11)
     chars = sorted(ALPHABET)
-    same = np.stack([np.stack([_glyph(c, SANS, rng), _glyph(c, SANS, rng)]) for c in chars])
-    diff = np.stack([np.stack([_glyph(c, SANS, rng), _glyph(c, other, rng)]) for c in chars])
+    same = np.stack(
+        [np.stack([_glyph(c, SANS_BOLD, rng), _glyph(c, SANS_BOLD, rng)]) for c in chars]
+    )
+    diff = np.stack([np.stack([_glyph(c, SANS_BOLD, rng), _glyph(c, other, rng)]) for c in chars])
     a, b = glyphnet.logits(same), glyphnet.logits(diff)
     higher = float(np.mean(b > a))
     assert higher >= 0.85, dict(zip(chars, np.round(b - a, 1), strict=True))

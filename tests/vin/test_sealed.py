@@ -13,29 +13,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.vin.band import Band, rectify
 from pipeline.vin.compare import Thresholds, compare_bands, decide
 from pipeline.vin.glyphs import counters, measure, sealed
 from pipeline.vin.rubbing import decode
+from tests.vin.windows import glyph_window
 
 DATA = Path(__file__).resolve().parent / "data"
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
 def _glyph(ch: str) -> np.ndarray:
     """A glyph window as :func:`pipeline.vin.glyphs.measure` compares them: 32 x 48, [0, 1]."""
-    if not FONT.exists():
-        pytest.skip("DejaVu fonts are not installed")
-    img = Image.new("L", (32, 48), 0)
-    ImageDraw.Draw(img).text(
-        (16, 24), ch, fill=255, font=ImageFont.truetype(str(FONT), 40), anchor="mm"
-    )
-    return cv2.GaussianBlur(np.asarray(img, np.float32) / 255, (0, 0), 0.8)
+    return glyph_window(ch)
 
 
 @pytest.mark.parametrize(
