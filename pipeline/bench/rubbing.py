@@ -158,7 +158,7 @@ def _measure(
         start, cpu = time.perf_counter(), time.process_time()
         ref = _reference_band(pair.reference, ocr)
         t.reference_cpu += time.process_time() - cpu
-        result = compare_to_band(ref, decode(photo), ocr=ocr, overlay=False)
+        result = compare_to_band(ref, decode(photo), ocr=ocr, overlay=False, vin=pair.vin)
         t.seconds += time.perf_counter() - start
         t.cpu += time.process_time() - cpu
         verdict = result.verdict
@@ -205,7 +205,8 @@ def _samplegen(n: int, seed: int, ocr: OcrEngine | None) -> None:
         ref = encode_jpeg(render_rubbing(vin, die, rng), int(rng.integers(60, 95)))
         cand = encode_jpeg(render_rubbing(vin, other, rng), int(rng.integers(60, 95)))
         start = time.process_time()
-        verdict = compare_images(decode(ref), decode(cand), ocr=ocr, overlay=False).verdict
+        result = compare_images(decode(ref), decode(cand), ocr=ocr, overlay=False, vin=vin)
+        verdict = result.verdict
         cpu += time.process_time() - start
         total[kind] += 1
         right[kind] += verdict == ("match" if kind == "genuine" else "mismatch")

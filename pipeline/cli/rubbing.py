@@ -42,8 +42,10 @@ def _load(path: Path) -> Any:
     return decode(path.read_bytes())
 
 
-def _one(ref: Path, cand: Path, ocr: OcrEngine | None, overlay: bool) -> RubbingResult:
-    return compare_images(_load(ref), _load(cand), ocr=ocr, overlay=overlay)
+def _one(
+    ref: Path, cand: Path, ocr: OcrEngine | None, overlay: bool, vin: str | None
+) -> RubbingResult:
+    return compare_images(_load(ref), _load(cand), ocr=ocr, overlay=overlay, vin=vin)
 
 
 class ReferenceBands:
@@ -91,7 +93,7 @@ def run_compare(args: argparse.Namespace, app: App) -> int:
     if not (args.reference and args.candidate):
         raise UsageError("rubbing compare needs REF and CAND (or --pairs CSV)")
     _check_vin(args.vin)
-    result = _one(Path(args.reference), Path(args.candidate), ocr, overlay=bool(args.overlay))
+    result = _one(Path(args.reference), Path(args.candidate), ocr, bool(args.overlay), args.vin)
     if args.overlay and result.overlay:
         Path(args.overlay).write_bytes(result.overlay)
     doc = result.to_json(args.reference, args.candidate)
@@ -123,7 +125,9 @@ def _run_pairs(csv_path: Path, ocr: OcrEngine | None, args: argparse.Namespace) 
         ref, cand = row["reference"], row["candidate"]
         try:
             ref_band = references.get(base / ref)
-            result = compare_to_band(ref_band, _load(base / cand), ocr=ocr, overlay=False)
+            result = compare_to_band(
+                ref_band, _load(base / cand), ocr=ocr, overlay=False, vin=row.get("vin")
+            )
             doc = result.to_json(ref, cand)
         except UsageError as exc:
             print(f"inspectpipe: {exc}", file=sys.stderr)

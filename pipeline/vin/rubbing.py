@@ -56,10 +56,12 @@ def compare_images(
     ocr: OcrEngine | None = None,
     thresholds: Thresholds | None = None,
     overlay: bool = True,
+    vin: str | None = None,
 ) -> RubbingResult:
-    """Compare two decoded rubbing photos; OCR reads the candidate band when given."""
+    """Compare two decoded rubbing photos; OCR reads the candidate band when given (``vin``:
+    the registered VIN, see :func:`compare_to_band`)."""
     ref = rectify(reference) if reference is not None else None
-    return compare_to_band(ref, candidate, ocr=ocr, thresholds=thresholds, overlay=overlay)
+    return compare_to_band(ref, candidate, ocr=ocr, thresholds=thresholds, overlay=overlay, vin=vin)
 
 
 def compare_to_band(
@@ -69,18 +71,21 @@ def compare_to_band(
     ocr: OcrEngine | None = None,
     thresholds: Thresholds | None = None,
     overlay: bool = True,
+    vin: str | None = None,
 ) -> RubbingResult:
     """Compare a decoded candidate photo with a reference band rectified beforehand.
 
     The reference is rectified once however many candidates it is compared with (the
     ``rubbing_compare`` check keeps it beside the reference image, ``rubbing compare --pairs``
     for the run), and its OCR read is kept in the band (``Band.reads``) after the first.
+    With OCR, the two reads are compared (:func:`~pipeline.vin.compare.with_text`); the
+    registered ``vin``, when known, tells where the reference itself was misread.
     """
     cand = rectify(candidate) if candidate is not None else None
     comparison = compare_bands(ref, cand, thresholds)
     vin_read = read_band(cand, ocr) if ocr is not None and cand is not None and cand.boxes else None
     if vin_read is not None and ref is not None and ocr is not None:
-        comparison = with_text(comparison, read_band(ref, ocr).vin, vin_read.vin)
+        comparison = with_text(comparison, read_band(ref, ocr).vin, vin_read.vin, vin)
     picture = draw_overlay(ref, cand, comparison) if overlay else None
     return RubbingResult(comparison, vin_read, picture)
 

@@ -2,7 +2,8 @@
 
 ``data/scratch_*.jpg`` is genuine pair 323 of ``evalgen.pairs(800, "ABCD", 303)`` (style D, a
 tuning seed): a scratch cuts through the reference's 5th glyph (an S), which was flagged
-``5:shape`` before the repair.
+``5:shape`` before the repair (at the scales of session 11; since session 12 it stays under
+the limit either way, at 2.5 times the evidence without the repair).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def test_a_scratched_genuine_glyph_is_not_flagged(monkeypatch: pytest.MonkeyPatc
     ref, cand = _bands()
     result = compare_bands(ref, cand)
     assert result.verdict == "match", result.note
-    monkeypatch.setattr(glyphs, "CUT", 0.0)  # without the repair the scratch flags the S
-    assert 4 in compare_bands(ref, cand).suspects
+    monkeypatch.setattr(glyphs, "CUT", 0.0)  # without the repair the scratch weighs on the S
+    cut = compare_bands(ref, cand).glyphs[4]
+    assert cut.why == "shape" and cut.suspicion > 2 * result.glyphs[4].suspicion
 
 
 def test_a_cut_in_one_map_is_filled_and_one_in_both_is_left() -> None:
