@@ -1,0 +1,164 @@
+"""Tuning the rubbing comparison offline: measure bench pairs once, decide them many times.
+
+    python -m pipeline.vin.offline capture tune.json.gz --seeds 4242,1234 --pairs 150 [--read]
+        [--disturb glare] [--procs 2]
+    python -m pipeline.vin.offline decide tune.json.gz [more.json.gz ...] [--set design=3.7 ...]
+
+``capture`` makes the pairs ``inspectpipe bench rubbing --styles A,B,C,D --seed S --pairs N``
+makes (style group k on seed S + k, the disturbances from the bench's own random stream),
+rectifies both rubbings and keeps each pair's raw glyph measurements
+(:func:`pipeline.vin.glyphs.measure`), those of the candidate turned upside down where the
+comparison would look at them, and with ``--read`` both OCR reads. ``decide`` replays
+:func:`pipeline.vin.compare.decide` and ``with_text`` (with the registered VIN) on them under
+any :class:`~pipeline.vin.compare.Thresholds` and prints what the bench prints for accuracy:
+a sweep of a scale takes seconds instead of a bench run per value. Session 12 chose its
+decision this way; a change to the measurements themselves needs a new capture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+from dataclasses import fields, replace
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.vin import compare
+from pipeline.vin.compare import Comparison, Thresholds
+from pipeline.vin.evalgen import KINDS, pairs
+
+Job = tuple[int, str, int, str | None, bool]
+
+
+def _capture_group(job: Job) -> list[dict[str, Any]]:
+    """Raw measurements of one style group (``seed``, ``style``) of ``n`` pairs."""
+    from pipeline.bench.rubbing import DISTURB_STREAM
+    from pipeline.vin.band import rectify, turned_band
+    from pipeline.vin.glyphs import measure
+    from pipeline.vin.reading import read_band
+    from pipeline.vin.rubbing import decode
+    from pipeline.vin.texture import DISTURBANCES, encode_jpeg
+
+    seed, style, n, disturb, read = job
+    cv2.setNumThreads(1)
+    ocr = None
+    if read:
+        from pipeline.ocr import RapidOcrEngine
+
+        ocr = RapidOcrEngine()
+    disturbing = np.random.default_rng([seed, DISTURB_STREAM])
+    out = []
+    for i, pair in enumerate(pairs(n, style, seed)):
+        photo = decode(pair.candidate)
+        if disturb and photo is not None:
+            photo = decode(encode_jpeg(DISTURBANCES[disturb](photo, disturbing), 95))
+        ref_img = decode(pair.reference)
+        ref = rectify(ref_img) if ref_img is not None else None
+        cand = rectify(photo) if photo is not None else None
+        rec: dict[str, Any] = {"seed": seed, "index": i, "style": style, "kind": pair.kind,
+                               "vin": pair.vin, "positions": list(pair.positions)}  # fmt: skip
+        if ref is not None and cand is not None and ref.complete and cand.complete:
+            rec["raw"] = measure(ref, cand)
+            first = compare.decide(rec["raw"], Thresholds())
+            if len(first.suspects) > len(first.glyphs) // 2:
+                rec["raw_turned"] = measure(ref, turned_band(cand))
+        if ocr is not None and ref is not None and cand is not None and cand.boxes:
+            rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
+        out.append(rec)
+    return out
+
+
+def capture(
+    seeds: list[int], n: int, disturb: str | None = None, read: bool = False, procs: int = 1
+) -> list[dict[str, Any]]:
+    """Records of ``n`` pairs per style A-D for each seed (style k on seed + k)."""
+    jobs: list[Job] = [
+        (base + k, style, n, disturb, read) for base in seeds for k, style in enumerate("ABCD")
+    ]
+    if procs <= 1:
+        return [r for job in jobs for r in _capture_group(job)]
+    with Pool(procs) as pool:
+        return [r for group in pool.imap(_capture_group, jobs) for r in group]
+
+
+def replay(rec: dict[str, Any], t: Thresholds) -> Comparison:
+    """The comparison's outcome for a captured record, as ``compare_to_band`` decides it."""
+    raw = rec.get("raw")
+    if raw is None:
+        return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
+    result = compare.decide(raw, t)
+    turned = rec.get("raw_turned")
+    if result.verdict == "mismatch" and len(result.suspects) > len(result.glyphs) // 2 and turned:
+        other = compare.decide(turned, t)
+        if compare._typical(other) < compare._typical(result):
+            result = other
+    reads = rec.get("reads")
+    if reads:
+        result = compare.with_text(result, reads[0], reads[1], rec["vin"])
+    return result
+
+
+def tally(records: list[dict[str, Any]], t: Thresholds) -> dict[str, tuple[int, int]]:
+    """(right, total) per kind: ``match`` right for genuine pairs, ``mismatch`` for the rest."""
+    out = {k: (0, 0) for k in KINDS}
+    for rec in records:
+        verdict = replay(rec, t).verdict
+        ok = verdict == ("match" if rec["kind"] == "genuine" else "mismatch")
+        right, total = out[rec["kind"]]
+        out[rec["kind"]] = (right + ok, total + 1)
+    return out
+
+
+def _thresholds(settings: list[str]) -> Thresholds:
+    names = {f.name for f in fields(Thresholds)}
+    over: dict[str, float] = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in names:
+            raise SystemExit(f"--set {item}: Thresholds has no {name!r}")
+        over[name] = float(value)
+    return replace(Thresholds(), **over)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``capture`` or ``decide``."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("capture", help="measure bench pairs once")
+    c.add_argument("out", type=Path)
+    c.add_argument("--seeds", default="4242")
+    c.add_argument("--pairs", type=int, default=150, help="pairs per style (default 150)")
+    c.add_argument("--disturb", default=None)
+    c.add_argument("--read", action="store_true", help="also keep both OCR reads")
+    c.add_argument("--procs", type=int, default=1)
+    d = sub.add_parser("decide", help="decide captured pairs under given thresholds")
+    d.add_argument("captures", type=Path, nargs="+")
+    d.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    args = p.parse_args(argv)
+    if args.command == "capture":
+        seeds = [int(s) for s in args.seeds.split(",")]
+        records = capture(seeds, args.pairs, args.disturb, args.read, args.procs)
+        with gzip.open(args.out, "wt", encoding="utf-8") as fh:
+            json.dump(records, fh)
+        print(f"{args.out}: {len(records)} pairs")
+        return 0
+    t = _thresholds(args.set)
+    for path in args.captures:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            counts = tally(json.load(fh), t)
+        right = sum(r for r, _ in counts.values())
+        total = sum(n for _, n in counts.values())
+        g_right, g_total = counts["genuine"]
+        missed = ", ".join(f"{k} {n - r}/{n}" for k, (r, n) in counts.items() if k != "genuine")
+        print(f"{path}: right {right}/{total}, genuine flagged {g_total - g_right}/{g_total}; "
+              f"missed {missed}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Offline re-decisions of captured measurements give the comparison's own verdicts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.vin import offline
+from pipeline.vin.compare import Thresholds
+from pipeline.vin.evalgen import pairs
+from pipeline.vin.rubbing import compare_images, decode
+
+
+def test_replayed_verdicts_are_the_comparisons() -> None:
+    records = offline.capture([4242], 3)
+    assert [r["style"] for r in records] == list("AAABBBCCCDDD")
+    t = Thresholds()
+    for k, style in enumerate("ABCD"):
+        for i, pair in enumerate(pairs(3, style, 4242 + k)):
+            rec = records[3 * k + i]
+            assert rec["kind"] == pair.kind and rec["vin"] == pair.vin
+            direct = compare_images(decode(pair.reference), decode(pair.candidate), overlay=False)
+            replayed = offline.replay(rec, t)
+            assert replayed.verdict == direct.verdict
+            assert replayed.suspects == direct.comparison.suspects
+
+
+def test_capture_and_decide_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cap.json.gz"
+    assert offline.main(["capture", str(out), "--seeds", "909", "--pairs", "2"]) == 0
+    assert offline.main(["decide", str(out)]) == 0
+    assert (
+        offline.main(["decide", str(out), "--set", "glyph_limit=1000", "--set", "clone_limit=1000"])
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("8 pairs")
+    assert "right" in lines[1] and "genuine flagged" in lines[1]
+    # Limits nobody reaches: every genuine pair matches, no tampered one is found.
+    assert "genuine flagged 0/" in lines[2]
+    with gzip.open(out, "rt", encoding="utf-8") as fh:
+        records = json.load(fh)
+    blind = Thresholds(glyph_limit=1000.0, clone_limit=1000.0)
+    for kind, (right, total) in offline.tally(records, blind).items():
+        assert right == (total if kind == "genuine" else 0)
+    with pytest.raises(SystemExit, match="no 'nonsense'"):
+        offline.main(["decide", str(out), "--set", "nonsense=1"])
