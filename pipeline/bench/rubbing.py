@@ -145,16 +145,7 @@ def _measure(
     t = Tally()
     disturbing = np.random.default_rng([seed, DISTURB_STREAM])
     for pair in pairs(n, styles, seed, marks=marks):
-        photo = pair.candidate
-        moved = decode(photo) if turn or keystone or disturb else None
-        if moved is not None:  # re-encoded (quality 95), so decoding stays in the timing
-            if disturb:
-                moved = DISTURBANCES[disturb](moved, disturbing)
-            if keystone:
-                moved = keystoned_photo(moved, keystone)
-            if turn:
-                moved = turned_photo(moved, turn)
-            photo = encode_jpeg(moved, 95)
+        photo = candidate_photo(pair.candidate, disturbing, disturb, keystone, turn)
         start, cpu = time.perf_counter(), time.process_time()
         ref = _reference_band(pair.reference, ocr)
         t.reference_cpu += time.process_time() - cpu
@@ -175,6 +166,28 @@ def _measure(
                 t.locatable += 1
                 t.located += bool(set(result.comparison.suspects) & set(pair.positions))
     return t
+
+
+def candidate_photo(
+    photo: bytes,
+    disturbing: np.random.Generator,
+    disturb: str | None = None,
+    keystone: float = 0.0,
+    turn: float = 0.0,
+) -> bytes:
+    """The candidate photo as the bench compares it: disturbed (drawing from ``disturbing``,
+    the group's stream keyed by :data:`DISTURB_STREAM`), keystoned and turned, then encoded
+    again (quality 95) so that decoding stays in the timing; unchanged without any of them."""
+    moved = decode(photo) if turn or keystone or disturb else None
+    if moved is None:
+        return photo
+    if disturb:
+        moved = DISTURBANCES[disturb](moved, disturbing)
+    if keystone:
+        moved = keystoned_photo(moved, keystone)
+    if turn:
+        moved = turned_photo(moved, turn)
+    return encode_jpeg(moved, 95)
 
 
 def _reference_band(image: bytes, ocr: OcrEngine | None) -> Band | None:

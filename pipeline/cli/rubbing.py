@@ -26,7 +26,11 @@ def register(sub: Any) -> None:
     c = rsub.add_parser("compare", help="compare a candidate rubbing with a reference rubbing")
     c.add_argument("reference", nargs="?", metavar="REF", help="reference rubbing image")
     c.add_argument("candidate", nargs="?", metavar="CAND", help="candidate rubbing image")
-    c.add_argument("--vin", help="the registered VIN of the vehicle")
+    c.add_argument(
+        "--vin",
+        help="the registered VIN of the vehicle: the JSON says whether the read agrees, and a "
+        "read difference where the reference misreads it is not counted",
+    )
     c.add_argument("--pairs", metavar="CSV", help="CSV with columns reference,candidate,vin")
     fmt = c.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -106,7 +110,8 @@ def run_compare(args: argparse.Namespace, app: App) -> int:
 
 
 def _annotate_vin(doc: dict[str, Any], vin: str | None) -> None:
-    """Say whether the read VIN agrees with the registered one (the verdict is by shape)."""
+    """Say whether the read VIN agrees with the registered one (the verdict is by shape; the
+    VIN only keeps a reference misread out of the read comparison)."""
     if vin and doc["vin_read"] is not None:
         doc["vin_matches"] = doc["vin_read"] == vin.strip().upper()
 

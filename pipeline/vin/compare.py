@@ -26,6 +26,7 @@ over the whole band means another die set for every glyph (a clone).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -509,15 +510,34 @@ def compare_bands(ref: Band | None, cand: Band | None, t: Thresholds | None = No
         return Comparison(
             "unreadable", 0.0, (), note="candidate: VIN band not found or not 17 glyphs"
         )
-    t = t or Thresholds()
-    result = decide(measure(ref, cand), t)
-    if result.verdict == "mismatch" and len(result.suspects) > len(result.glyphs) // 2:
-        # A film photographed upside down reads as another die set glyph by glyph; turned
-        # half a turn it is compared as stamped. The orientation in which the glyphs agree
-        # better (the median glyph's evidence; re-punched glyphs are a few) wins, so a
-        # tampered rubbing is still compared the right way up and its suspects localised.
-        turned = decide(measure(ref, turned_band(cand)), t)
-        if _typical(turned) < _typical(result):
-            note = "; ".join(filter(None, ["candidate photographed upside down", turned.note]))
-            return replace(turned, note=note, turned=True)
+    return decide_upright(
+        measure(ref, cand), lambda: measure(ref, turned_band(cand)), t or Thresholds()
+    )
+
+
+def worth_turning(result: Comparison) -> bool:
+    """Whether most glyphs differ, so the candidate may have been photographed upside down."""
+    return result.verdict == "mismatch" and len(result.suspects) > len(result.glyphs) // 2
+
+
+def decide_upright(
+    raw: list[dict[str, float]],
+    turned: Callable[[], list[dict[str, float]] | None],
+    t: Thresholds,
+) -> Comparison:
+    """:func:`decide`, and where most glyphs differ, also with the candidate turned half a turn
+    (``turned`` measures it, or gives None when it cannot).
+
+    A film photographed upside down reads as another die set glyph by glyph; turned half a
+    turn it is compared as stamped. The orientation in which the glyphs agree better (the
+    median glyph's evidence; re-punched glyphs are a few) wins, so a tampered rubbing is still
+    compared the right way up and its suspects localised.
+    """
+    result = decide(raw, t)
+    if worth_turning(result):
+        other = turned()
+        upside = decide(other, t) if other is not None else None
+        if upside is not None and _typical(upside) < _typical(result):
+            note = "; ".join(filter(None, ["candidate photographed upside down", upside.note]))
+            return replace(upside, note=note, turned=True)
     return result

@@ -28,44 +28,39 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pipeline.bench.rubbing import DISTURB_STREAM, candidate_photo
 from pipeline.vin import compare
+from pipeline.vin.band import rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds
 from pipeline.vin.evalgen import KINDS, pairs
+from pipeline.vin.glyphs import measure
+from pipeline.vin.reading import read_band
+from pipeline.vin.rubbing import decode
 
 Job = tuple[int, str, int, str | None, bool]
 
 
 def _capture_group(job: Job) -> list[dict[str, Any]]:
     """Raw measurements of one style group (``seed``, ``style``) of ``n`` pairs."""
-    from pipeline.bench.rubbing import DISTURB_STREAM
-    from pipeline.vin.band import rectify, turned_band
-    from pipeline.vin.glyphs import measure
-    from pipeline.vin.reading import read_band
-    from pipeline.vin.rubbing import decode
-    from pipeline.vin.texture import DISTURBANCES, encode_jpeg
-
     seed, style, n, disturb, read = job
     cv2.setNumThreads(1)
     ocr = None
     if read:
-        from pipeline.ocr import RapidOcrEngine
+        from pipeline.ocr import RapidOcrEngine  # the OCR models only where reads are kept
 
         ocr = RapidOcrEngine()
     disturbing = np.random.default_rng([seed, DISTURB_STREAM])
     out = []
     for i, pair in enumerate(pairs(n, style, seed)):
-        photo = decode(pair.candidate)
-        if disturb and photo is not None:
-            photo = decode(encode_jpeg(DISTURBANCES[disturb](photo, disturbing), 95))
         ref_img = decode(pair.reference)
+        cand_img = decode(candidate_photo(pair.candidate, disturbing, disturb))
         ref = rectify(ref_img) if ref_img is not None else None
-        cand = rectify(photo) if photo is not None else None
+        cand = rectify(cand_img) if cand_img is not None else None
         rec: dict[str, Any] = {"seed": seed, "index": i, "style": style, "kind": pair.kind,
                                "vin": pair.vin, "positions": list(pair.positions)}  # fmt: skip
         if ref is not None and cand is not None and ref.complete and cand.complete:
             rec["raw"] = measure(ref, cand)
-            first = compare.decide(rec["raw"], Thresholds())
-            if len(first.suspects) > len(first.glyphs) // 2:
+            if compare.worth_turning(compare.decide(rec["raw"], Thresholds())):
                 rec["raw_turned"] = measure(ref, turned_band(cand))
         if ocr is not None and ref is not None and cand is not None and cand.boxes:
             rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
@@ -91,12 +86,7 @@ def replay(rec: dict[str, Any], t: Thresholds) -> Comparison:
     raw = rec.get("raw")
     if raw is None:
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
-    result = compare.decide(raw, t)
-    turned = rec.get("raw_turned")
-    if result.verdict == "mismatch" and len(result.suspects) > len(result.glyphs) // 2 and turned:
-        other = compare.decide(turned, t)
-        if compare._typical(other) < compare._typical(result):
-            result = other
+    result = compare.decide_upright(raw, lambda: rec.get("raw_turned"), t)
     reads = rec.get("reads")
     if reads:
         result = compare.with_text(result, reads[0], reads[1], rec["vin"])

@@ -26,6 +26,7 @@ def test_replayed_verdicts_are_the_comparisons() -> None:
             replayed = offline.replay(rec, t)
             assert replayed.verdict == direct.verdict
             assert replayed.suspects == direct.comparison.suspects
+            assert replayed == direct.comparison  # scores, glyph evidence and notes as well
 
 
 def test_capture_and_decide_from_the_command_line(
