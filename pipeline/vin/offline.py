@@ -1,8 +1,9 @@
 """Tuning the rubbing comparison offline: measure bench pairs once, decide them many times.
 
     python -m pipeline.vin.offline capture tune.json.gz --seeds 4242,1234 --pairs 150 [--read]
-        [--disturb glare] [--procs 2]
+        [--disturb glare] [--windows] [--procs 2]
     python -m pipeline.vin.offline decide tune.json.gz [more.json.gz ...] [--set design=3.7 ...]
+        [--model other.onnx ...]
 
 ``capture`` makes the pairs ``inspectpipe bench rubbing --styles A,B,C,D --seed S --pairs N``
 makes (style group k on seed S + k, the disturbances from the bench's own random stream),
@@ -13,6 +14,12 @@ comparison would look at them, and with ``--read`` both OCR reads. ``decide`` re
 any :class:`~pipeline.vin.compare.Thresholds` and prints what the bench prints for accuracy:
 a sweep of a scale takes seconds instead of a bench run per value. Session 12 chose its
 decision this way; a change to the measurements themselves needs a new capture.
+
+``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
+in ``tune.json.gz.windows.npz``; ``decide --model`` then scores them again with other
+networks (the mean of their logits) before deciding, so a retrained network is judged on the
+same pairs as the one in use (its scale from ``python -m pipeline.vin.calibrate``, given with
+``--set design=... --set clone_design_onset=...``).
 """
 
 from __future__ import annotations
@@ -37,12 +44,12 @@ from pipeline.vin.glyphs import measure
 from pipeline.vin.reading import read_band
 from pipeline.vin.rubbing import decode
 
-Job = tuple[int, str, int, str | None, bool]
+Job = tuple[int, str, int, str | None, bool, bool]
 
 
 def _capture_group(job: Job) -> list[dict[str, Any]]:
     """Raw measurements of one style group (``seed``, ``style``) of ``n`` pairs."""
-    seed, style, n, disturb, read = job
+    seed, style, n, disturb, read, keep = job
     cv2.setNumThreads(1)
     ocr = None
     if read:
@@ -59,9 +66,15 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
         rec: dict[str, Any] = {"seed": seed, "index": i, "style": style, "kind": pair.kind,
                                "vin": pair.vin, "positions": list(pair.positions)}  # fmt: skip
         if ref is not None and cand is not None and ref.complete and cand.complete:
-            rec["raw"] = measure(ref, cand)
+            wins: list[np.ndarray] | None = [] if keep else None
+            rec["raw"] = measure(ref, cand, windows=wins)
+            if wins is not None:
+                rec["windows"] = np.stack(wins).astype(np.float16)
             if compare.worth_turning(compare.decide(rec["raw"], Thresholds())):
-                rec["raw_turned"] = measure(ref, turned_band(cand))
+                wins = [] if keep else None
+                rec["raw_turned"] = measure(ref, turned_band(cand), windows=wins)
+                if wins is not None:
+                    rec["windows_turned"] = np.stack(wins).astype(np.float16)
         if ocr is not None and ref is not None and cand is not None and cand.boxes:
             rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
         out.append(rec)
@@ -69,16 +82,63 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
 
 
 def capture(
-    seeds: list[int], n: int, disturb: str | None = None, read: bool = False, procs: int = 1
+    seeds: list[int],
+    n: int,
+    disturb: str | None = None,
+    read: bool = False,
+    procs: int = 1,
+    windows: bool = False,
 ) -> list[dict[str, Any]]:
-    """Records of ``n`` pairs per style A-D for each seed (style k on seed + k)."""
+    """Records of ``n`` pairs per style A-D for each seed (style k on seed + k); with
+    ``windows``, each record's window pairs as arrays (``windows``, ``windows_turned``)."""
     jobs: list[Job] = [
-        (base + k, style, n, disturb, read) for base in seeds for k, style in enumerate("ABCD")
+        (base + k, style, n, disturb, read, windows)
+        for base in seeds
+        for k, style in enumerate("ABCD")
     ]
     if procs <= 1:
         return [r for job in jobs for r in _capture_group(job)]
     with Pool(procs) as pool:
         return [r for group in pool.imap(_capture_group, jobs) for r in group]
+
+
+WINDOW_KEYS = (("raw", "windows"), ("raw_turned", "windows_turned"))
+
+
+def save(records: list[dict[str, Any]], out: Path) -> None:
+    """Write the records to ``out`` (gzipped JSON) and their windows, if any, beside it."""
+    arrays = {}
+    for i, rec in enumerate(records):
+        for _, key in WINDOW_KEYS:
+            if key in rec:
+                arrays[f"{i}.{key}"] = rec.pop(key)
+    with gzip.open(out, "wt", encoding="utf-8") as fh:
+        json.dump(records, fh)
+    if arrays:
+        np.savez(windows_path(out), **arrays)
+
+
+def windows_path(capture: Path) -> Path:
+    return capture.with_name(capture.name + ".windows.npz")
+
+
+def rescore(records: list[dict[str, Any]], capture: Path, models: list[Path]) -> None:
+    """Replace the records' network logits with the mean of ``models``' on the kept windows."""
+    from pipeline.ocr_models import single_thread_session
+
+    path = windows_path(capture)
+    if not path.exists():
+        raise SystemExit(f"{path}: no windows kept (capture with --windows)")
+    sessions = [single_thread_session(m) for m in models]
+    with np.load(path) as arrays:
+        for i, rec in enumerate(records):
+            for raw_key, key in WINDOW_KEYS:
+                if f"{i}.{key}" not in arrays:
+                    continue
+                x = np.ascontiguousarray(arrays[f"{i}.{key}"], np.float32)
+                logit = np.mean([s.run(None, {"windows": x})[0] for s in sessions], axis=0)
+                for g, v in zip(rec[raw_key], logit, strict=True):
+                    g["design"] = float(v)
 
 
 def replay(rec: dict[str, Any], t: Thresholds) -> Comparison:
@@ -125,22 +185,32 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--pairs", type=int, default=150, help="pairs per style (default 150)")
     c.add_argument("--disturb", default=None)
     c.add_argument("--read", action="store_true", help="also keep both OCR reads")
+    c.add_argument("--windows", action="store_true", help="also keep the glyph window pairs")
     c.add_argument("--procs", type=int, default=1)
     d = sub.add_parser("decide", help="decide captured pairs under given thresholds")
     d.add_argument("captures", type=Path, nargs="+")
     d.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    d.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        type=Path,
+        help="score the kept windows with this ONNX network instead (several: their mean)",
+    )
     args = p.parse_args(argv)
     if args.command == "capture":
         seeds = [int(s) for s in args.seeds.split(",")]
-        records = capture(seeds, args.pairs, args.disturb, args.read, args.procs)
-        with gzip.open(args.out, "wt", encoding="utf-8") as fh:
-            json.dump(records, fh)
+        records = capture(seeds, args.pairs, args.disturb, args.read, args.procs, args.windows)
+        save(records, args.out)
         print(f"{args.out}: {len(records)} pairs")
         return 0
     t = _thresholds(args.set)
     for path in args.captures:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
-            counts = tally(json.load(fh), t)
+            records = json.load(fh)
+        if args.model:
+            rescore(records, path, args.model)
+        counts = tally(records, t)
         right = sum(r for r, _ in counts.values())
         total = sum(n for _, n in counts.values())
         g_right, g_total = counts["genuine"]

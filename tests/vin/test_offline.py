@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from pipeline.vin import offline
+from pipeline.vin import glyphnet, offline
 from pipeline.vin.compare import Thresholds
 from pipeline.vin.evalgen import pairs
 from pipeline.vin.rubbing import compare_images, decode
@@ -51,3 +52,28 @@ def test_capture_and_decide_from_the_command_line(
         assert right == (total if kind == "genuine" else 0)
     with pytest.raises(SystemExit, match="no 'nonsense'"):
         offline.main(["decide", str(out), "--set", "nonsense=1"])
+
+
+def test_kept_windows_rescored_with_the_model_in_use_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cap.json.gz"
+    assert offline.main(["capture", str(out), "--seeds", "1234", "--pairs", "2", "--windows"]) == 0
+    assert offline.windows_path(out).exists()
+    with gzip.open(out, "rt", encoding="utf-8") as fh:
+        records = json.load(fh)
+    kept = copy.deepcopy(records)
+    offline.rescore(records, out, [glyphnet.MODEL])
+    for before, after in zip(kept, records, strict=True):
+        if "raw" in before:
+            for g0, g1 in zip(before["raw"], after["raw"], strict=True):
+                # The windows are kept as float16: logits move in the third decimal.
+                assert g1["design"] == pytest.approx(g0["design"], abs=0.02)
+    assert offline.main(["decide", str(out)]) == 0
+    assert offline.main(["decide", str(out), "--model", str(glyphnet.MODEL)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == lines[-2]
+    bare = tmp_path / "bare.json.gz"
+    assert offline.main(["capture", str(bare), "--seeds", "1234", "--pairs", "1"]) == 0
+    with pytest.raises(SystemExit, match="capture with --windows"):
+        offline.main(["decide", str(bare), "--model", str(glyphnet.MODEL)])
