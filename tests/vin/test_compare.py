@@ -33,6 +33,7 @@ def _raw(n: int = 17, **over: dict[int, float]) -> list[dict[str, float]]:
             "missing": 0.1, "dx": 0.0, "dy": 0.0, "angle": 0.0, "rot_drop": 0.05,
             "xscale": 0.0, "ncc_x": 0.98, "r_area": 400.0, "c_area": 400.0,
             "r_w": 30.0, "c_w": 30.0, "r_h": 48.0, "c_h": 48.0, "x": 20.0 + 40.0 * i,
+            "design": -6.0,
         }  # fmt: skip
         for name, values in over.items():
             g[name] = values.get(i, g[name])
@@ -385,3 +386,21 @@ def test_shared_turned_templates_change_nothing() -> None:
     search = _glyph("7", stretch=0.9)
     for angle in (3.0, 4.5):
         assert width_search(tmpl, search, angle, turned) == width_search(tmpl, search, angle)
+
+
+def test_the_network_logit_counts_against_its_neighbours_where_they_rose_together() -> None:
+    # Glare thins the strokes of glyphs 6-10 and the network reads each as another die,
+    # glyph 8 most; a re-punch of glyph 3 stands out from its quiet neighbours.
+    quiet = {i: -6.0 for i in range(17)}
+    glare = quiet | {6: 3.0, 7: 5.0, 8: 9.0, 9: 4.0, 10: 3.0}
+    t = Thresholds()
+    against_band = decide(_raw(design=glare), replace(t, design_local=0.0))
+    assert against_band.verdict == "mismatch" and 8 in against_band.suspects
+    against_neighbours = decide(_raw(design=glare), t)
+    assert against_neighbours.verdict == "match"
+    assert against_neighbours.glyphs[8].design == pytest.approx(9.0 - 4.0)
+    repunched = decide(_raw(design=quiet | {3: 9.0}), t)
+    assert repunched.verdict == "mismatch" and repunched.suspects == (3,)
+    assert repunched.glyphs[3].design == pytest.approx(15.0)
+    # Never below the band's median: a glyph among lower neighbours keeps its excess over it.
+    assert compare._level(np.array([0.0, 0.0, 5.0, 5.0, 5.0, 5.0]), 1.5)[0] == 5.0
