@@ -1,12 +1,13 @@
 """Tuning the rubbing comparison offline: measure bench pairs once, decide them many times.
 
     python -m pipeline.vin.offline capture tune.json.gz --seeds 4242,1234 --pairs 150 [--read]
-        [--disturb glare] [--windows] [--procs 2]
+        [--disturb glare] [--keystone 0.2] [--turn 90] [--windows] [--procs 2]
     python -m pipeline.vin.offline decide tune.json.gz [more.json.gz ...] [--set design=3.7 ...]
         [--model other.onnx ...]
 
 ``capture`` makes the pairs ``inspectpipe bench rubbing --styles A,B,C,D --seed S --pairs N``
-makes (style group k on seed S + k, the disturbances from the bench's own random stream),
+makes (style group k on seed S + k, the disturbances from the bench's own random stream,
+keystone and turn as ``bench rubbing --keystone/--turn`` apply them),
 rectifies both rubbings and keeps each pair's raw glyph measurements
 (:func:`pipeline.vin.glyphs.measure`), those of the candidate turned upside down where the
 comparison would look at them, and with ``--read`` both OCR reads. ``decide`` replays
@@ -44,12 +45,12 @@ from pipeline.vin.glyphs import measure
 from pipeline.vin.reading import read_band
 from pipeline.vin.rubbing import decode
 
-Job = tuple[int, str, int, str | None, bool, bool]
+Job = tuple[int, str, int, str | None, bool, bool, float, float]
 
 
 def _capture_group(job: Job) -> list[dict[str, Any]]:
     """Raw measurements of one style group (``seed``, ``style``) of ``n`` pairs."""
-    seed, style, n, disturb, read, keep = job
+    seed, style, n, disturb, read, keep, keystone, turn = job
     cv2.setNumThreads(1)
     ocr = None
     if read:
@@ -60,7 +61,7 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
     out = []
     for i, pair in enumerate(pairs(n, style, seed)):
         ref_img = decode(pair.reference)
-        cand_img = decode(candidate_photo(pair.candidate, disturbing, disturb))
+        cand_img = decode(candidate_photo(pair.candidate, disturbing, disturb, keystone, turn))
         ref = rectify(ref_img) if ref_img is not None else None
         cand = rectify(cand_img) if cand_img is not None else None
         rec: dict[str, Any] = {"seed": seed, "index": i, "style": style, "kind": pair.kind,
@@ -88,11 +89,13 @@ def capture(
     read: bool = False,
     procs: int = 1,
     windows: bool = False,
+    keystone: float = 0.0,
+    turn: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Records of ``n`` pairs per style A-D for each seed (style k on seed + k); with
     ``windows``, each record's window pairs as arrays (``windows``, ``windows_turned``)."""
     jobs: list[Job] = [
-        (base + k, style, n, disturb, read, windows)
+        (base + k, style, n, disturb, read, windows, keystone, turn)
         for base in seeds
         for k, style in enumerate("ABCD")
     ]
@@ -184,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--seeds", default="4242")
     c.add_argument("--pairs", type=int, default=150, help="pairs per style (default 150)")
     c.add_argument("--disturb", default=None)
+    c.add_argument("--keystone", type=float, default=0.0, help="as bench rubbing --keystone")
+    c.add_argument("--turn", type=float, default=0.0, help="as bench rubbing --turn")
     c.add_argument("--read", action="store_true", help="also keep both OCR reads")
     c.add_argument("--windows", action="store_true", help="also keep the glyph window pairs")
     c.add_argument("--procs", type=int, default=1)
@@ -200,7 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.command == "capture":
         seeds = [int(s) for s in args.seeds.split(",")]
-        records = capture(seeds, args.pairs, args.disturb, args.read, args.procs, args.windows)
+        records = capture(
+            seeds,
+            args.pairs,
+            args.disturb,
+            args.read,
+            args.procs,
+            args.windows,
+            args.keystone,
+            args.turn,
+        )
         save(records, args.out)
         print(f"{args.out}: {len(records)} pairs")
         return 0

@@ -7,8 +7,10 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from pipeline.bench.rubbing import DISTURB_STREAM, candidate_photo
 from pipeline.vin import glyphnet, offline
 from pipeline.vin.compare import Thresholds
 from pipeline.vin.evalgen import pairs
@@ -77,3 +79,16 @@ def test_kept_windows_rescored_with_the_model_in_use_change_nothing(
     assert offline.main(["capture", str(bare), "--seeds", "1234", "--pairs", "1"]) == 0
     with pytest.raises(SystemExit, match="capture with --windows"):
         offline.main(["decide", str(bare), "--model", str(glyphnet.MODEL)])
+
+
+def test_keystoned_and_turned_captures_are_the_benchs_candidates() -> None:
+    records = offline.capture([2718], 1, keystone=0.1, turn=90.0)
+    t = Thresholds()
+    for k, style in enumerate("ABCD"):
+        seed = 2718 + k
+        pair = next(iter(pairs(1, style, seed)))
+        disturbing = np.random.default_rng([seed, DISTURB_STREAM])
+        photo = candidate_photo(pair.candidate, disturbing, None, 0.1, 90.0)
+        assert photo != pair.candidate
+        direct = compare_images(decode(pair.reference), decode(photo), overlay=False)
+        assert offline.replay(records[k], t) == direct.comparison
