@@ -116,11 +116,11 @@ class Thresholds:
     sealed: float = 0.25
     # The glyph-pair network's logit above its level (``pipeline.vin.glyphnet``; the level:
     # ``design_local``): 0.64 of its 99.5th percentile on genuine glyphs of seed 303 (5.80).
-    # Against the band's median alone the percentile was 6.15, and session 12 took 0.6 of
-    # it, session 11 0.8 of
-    # it, chosen on tuning seeds 4242, 1234, 909 and 2718 (without OCR: 2,299 -> 2,352 of
+    # Against the band's median alone the percentile was 6.15: session 11 took 0.8 of it,
+    # chosen on tuning seeds 4242, 1234, 909 and 2718 (without OCR: 2,299 -> 2,352 of
     # 2,400 right, genuine pairs flagged 11 -> 14 of 1,228; 1.0 of it: 2,341, 13; 0.7: 2,355,
-    # 16). Session 12, with ``hand_made`` (see there): 0.65 of it 4,098 (35), 0.6 4,106 (38).
+    # 16); session 12, with ``hand_made`` (see there), 0.6 (0.65 of it 4,098 (35), 0.6 4,106
+    # (38)).
     # Session 13, with ``design_local`` (4,200 tuning pairs with OCR): 0.6 of 5.80 4,117 (34),
     # 0.64 4,118 (26), 0.68 4,109 (23).
     design: float = 3.7
