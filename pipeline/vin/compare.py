@@ -128,11 +128,9 @@ class Thresholds:
     # weighted median of the other glyphs, Gaussian weights this many glyph pitches wide; 0:
     # the band's median only). Glare, a shadow or a fold thins or fades the strokes of a few
     # neighbouring glyphs together, and the network reads each of them as another die; a
-    # re-punch stands out from its neighbours. With it, the 99.5th percentile on genuine
-    # glyphs of seed 303 is 5.80 (6.15 before), so ``design`` is 0.64 of it. Session 13,
-    # tuning seeds with OCR (flat, shaken, glared, wrinkled): 4,108 -> 4,118 of 4,200 right,
-    # genuine pairs flagged 38 -> 26 (glared 16 -> 7); 0.6 of the new percentile (3.48):
-    # 4,117, 34.
+    # re-punch stands out from its neighbours (``design`` above is set on this level).
+    # Session 13, tuning seeds with OCR (flat, shaken, glared, wrinkled): 4,108 -> 4,118 of
+    # 4,200 right, genuine pairs flagged 38 -> 26 (glared 16 -> 7).
     design_local: float = 1.5
     glyph_limit: float = 2.5  # combined evidence above which a glyph is suspect
     # Since the glyph-pair network (``design``) the hand-made shape measurements (edge, shape,

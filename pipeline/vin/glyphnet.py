@@ -59,11 +59,14 @@ def session() -> Any:
         return _session
 
 
-def logits(windows: np.ndarray) -> np.ndarray:
-    """Logits for ``windows`` shaped (glyphs, 2, height, width): reference, candidate."""
+def logits(windows: np.ndarray, model: Any = None) -> np.ndarray:
+    """Logits for ``windows`` shaped (glyphs, 2, height, width): reference, candidate; by the
+    model in use, or by ``model`` (an onnxruntime session of another network, for offline
+    comparisons of networks: :mod:`pipeline.vin.offline`)."""
     if windows.ndim != 4 or windows.shape[1] != 2:
         raise ValueError(f"glyph windows must be (n, 2, h, w), not {windows.shape}")
     if len(windows) == 0:
         return np.zeros(0, np.float32)
-    out = session().run(None, {"windows": np.ascontiguousarray(windows, np.float32)})
+    run = (model if model is not None else session()).run
+    out = run(None, {"windows": np.ascontiguousarray(windows, np.float32)})
     return np.asarray(out[0], np.float32).reshape(len(windows))

@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -37,45 +37,66 @@ import cv2
 import numpy as np
 
 from pipeline.bench.rubbing import DISTURB_STREAM, candidate_photo
-from pipeline.vin import compare
-from pipeline.vin.band import rectify, turned_band
+from pipeline.vin import compare, glyphnet
+from pipeline.vin.band import Band, rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.glyphs import measure
 from pipeline.vin.reading import read_band
 from pipeline.vin.rubbing import decode
 
-Job = tuple[int, str, int, str | None, bool, bool, float, float]
+
+@dataclass(frozen=True)
+class Job:
+    """One style group to capture: ``n`` pairs of ``style`` on ``seed``, and how."""
+
+    seed: int
+    style: str
+    n: int
+    disturb: str | None = None
+    read: bool = False
+    windows: bool = False
+    keystone: float = 0.0
+    turn: float = 0.0
+
+
+# Where a record keeps its raw measurements and, captured with windows, their window pairs.
+WINDOW_KEYS = (("raw", "windows"), ("raw_turned", "windows_turned"))
+
+
+def _measure_into(rec: dict[str, Any], raw_key: str, ref: Band, cand: Band, windows: bool) -> None:
+    """``measure(ref, cand)`` into ``rec[raw_key]``, with ``windows`` the window pairs too
+    (under the key ``WINDOW_KEYS`` pairs with it)."""
+    windows_key = dict(WINDOW_KEYS)[raw_key]
+    wins: list[np.ndarray] | None = [] if windows else None
+    rec[raw_key] = measure(ref, cand, windows=wins)
+    if wins is not None:
+        rec[windows_key] = np.stack(wins).astype(np.float16)
 
 
 def _capture_group(job: Job) -> list[dict[str, Any]]:
     """Raw measurements of one style group (``seed``, ``style``) of ``n`` pairs."""
-    seed, style, n, disturb, read, keep, keystone, turn = job
     cv2.setNumThreads(1)
     ocr = None
-    if read:
+    if job.read:
         from pipeline.ocr import RapidOcrEngine  # the OCR models only where reads are kept
 
         ocr = RapidOcrEngine()
-    disturbing = np.random.default_rng([seed, DISTURB_STREAM])
+    disturbing = np.random.default_rng([job.seed, DISTURB_STREAM])
     out = []
-    for i, pair in enumerate(pairs(n, style, seed)):
+    for i, pair in enumerate(pairs(job.n, job.style, job.seed)):
         ref_img = decode(pair.reference)
-        cand_img = decode(candidate_photo(pair.candidate, disturbing, disturb, keystone, turn))
+        photo = candidate_photo(pair.candidate, disturbing, job.disturb, job.keystone, job.turn)
+        cand_img = decode(photo)
         ref = rectify(ref_img) if ref_img is not None else None
         cand = rectify(cand_img) if cand_img is not None else None
-        rec: dict[str, Any] = {"seed": seed, "index": i, "style": style, "kind": pair.kind,
-                               "vin": pair.vin, "positions": list(pair.positions)}  # fmt: skip
+        rec: dict[str, Any] = {"seed": job.seed, "index": i, "style": job.style,
+                               "kind": pair.kind, "vin": pair.vin,
+                               "positions": list(pair.positions)}  # fmt: skip
         if ref is not None and cand is not None and ref.complete and cand.complete:
-            wins: list[np.ndarray] | None = [] if keep else None
-            rec["raw"] = measure(ref, cand, windows=wins)
-            if wins is not None:
-                rec["windows"] = np.stack(wins).astype(np.float16)
+            _measure_into(rec, "raw", ref, cand, job.windows)
             if compare.worth_turning(compare.decide(rec["raw"], Thresholds())):
-                wins = [] if keep else None
-                rec["raw_turned"] = measure(ref, turned_band(cand), windows=wins)
-                if wins is not None:
-                    rec["windows_turned"] = np.stack(wins).astype(np.float16)
+                _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
         if ocr is not None and ref is not None and cand is not None and cand.boxes:
             rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
         out.append(rec)
@@ -94,8 +115,8 @@ def capture(
 ) -> list[dict[str, Any]]:
     """Records of ``n`` pairs per style A-D for each seed (style k on seed + k); with
     ``windows``, each record's window pairs as arrays (``windows``, ``windows_turned``)."""
-    jobs: list[Job] = [
-        (base + k, style, n, disturb, read, windows, keystone, turn)
+    jobs = [
+        Job(base + k, style, n, disturb, read, windows, keystone, turn)
         for base in seeds
         for k, style in enumerate("ABCD")
     ]
@@ -103,9 +124,6 @@ def capture(
         return [r for job in jobs for r in _capture_group(job)]
     with Pool(procs) as pool:
         return [r for group in pool.imap(_capture_group, jobs) for r in group]
-
-
-WINDOW_KEYS = (("raw", "windows"), ("raw_turned", "windows_turned"))
 
 
 def save(records: list[dict[str, Any]], out: Path) -> None:
@@ -138,8 +156,8 @@ def rescore(records: list[dict[str, Any]], capture: Path, models: list[Path]) ->
             for raw_key, key in WINDOW_KEYS:
                 if f"{i}.{key}" not in arrays:
                     continue
-                x = np.ascontiguousarray(arrays[f"{i}.{key}"], np.float32)
-                logit = np.mean([s.run(None, {"windows": x})[0] for s in sessions], axis=0)
+                x = arrays[f"{i}.{key}"]
+                logit = np.mean([glyphnet.logits(x, s) for s in sessions], axis=0)
                 for g, v in zip(rec[raw_key], logit, strict=True):
                     g["design"] = float(v)
 
@@ -208,12 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         records = capture(
             seeds,
             args.pairs,
-            args.disturb,
-            args.read,
-            args.procs,
-            args.windows,
-            args.keystone,
-            args.turn,
+            disturb=args.disturb,
+            read=args.read,
+            procs=args.procs,
+            windows=args.windows,
+            keystone=args.keystone,
+            turn=args.turn,
         )
         save(records, args.out)
         print(f"{args.out}: {len(records)} pairs")

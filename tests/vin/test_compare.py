@@ -276,17 +276,16 @@ def test_a_turn_smaller_than_the_glyphs_own_mismatch_is_noise() -> None:
 def test_a_turn_that_nearly_meets_its_demands_counts_in_part() -> None:
     # Gain 0.02 against a demand of 0.4 x 0.07 = 0.028 (NCC 0.93): met to 0.71, so 0.43 of the
     # 6 degree turn counts (half-met fades to nothing); all or nothing with ``tilt_fade`` 1.
-    partial = _raw(ncc={3: 0.93}, ncc0={3: 0.91}, angle={3: 6.0}, rot_drop={3: 0.02})
+    turned = {"ncc": {3: 0.93}, "ncc0": {3: 0.91}, "angle": {3: 6.0}, "rot_drop": {3: 0.02}}
+    partial = _raw(**turned)
     part = decide(partial, Thresholds())
     met = 0.02 / (0.4 * 0.07)
     assert part.glyphs[3].tilt == pytest.approx(6.0 * (met - 0.5) / 0.5, rel=1e-3)
     assert decide(partial, Thresholds(tilt_fade=1.0)).glyphs[3].tilt == 0.0
     # With a little more evidence beside it (a shift of 0.038 glyph heights) the glyph is
     # suspect; the same shift alone is not, nor with the turn counted all or nothing.
-    shifted = _raw(ncc={3: 0.93}, ncc0={3: 0.91}, angle={3: 6.0}, rot_drop={3: 0.02})
-    shifted[3]["dx"] = 0.038 * 48
-    alone = _raw()
-    alone[3]["dx"] = 0.038 * 48
+    shifted = _raw(dx={3: 0.038 * 48}, **turned)
+    alone = _raw(dx={3: 0.038 * 48})
     assert decide(shifted, Thresholds()).suspects == (3,)
     assert decide(shifted, Thresholds(tilt_fade=1.0)).verdict == "match"
     assert decide(alone, Thresholds()).verdict == "match"
