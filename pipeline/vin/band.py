@@ -533,111 +533,82 @@ def _unkeystoned(
     frame: tuple[tuple[float, float], tuple[float, float], float, float],
     lean: float,
 ) -> Band:
-    """The band warped again with a lean that varies along the row undone, when the glyphs'
-    own leans (:func:`_keystone_fit`) change clearly and consistently from one end of the
-    row to the other: a photo taken from above or below the film (keystone) leans the end
-    glyphs towards the middle, the left ones one way, the right ones the other, which no
-    single shear (``lean``, already undone) straightens. The estimate runs short of the
-    lean on strongly keystoned bands, so what is left is measured and undone once more;
-    the new band is kept only when complete and its ends' lean difference at most halved."""
-    fit = _keystone_fit(band)
-    if fit is None or abs(fit[2]) < KEYSTONE_SPAN or fit[3] < KEYSTONE_AGREE:
+    """The band warped again with a lean that varies along the row undone, when the row's
+    lean (:func:`_row_lean`) changes clearly from one end of the row to the other: a photo
+    taken from above or below the film (keystone) leans the end glyphs towards the middle,
+    the left ones one way, the right ones the other, which no single shear (``lean``,
+    already undone) straightens. A strong keystone leans the end glyphs further than one
+    estimate reaches, so what is left is measured and undone again (up to
+    :data:`KEYSTONE_ROUNDS` warps); the new band is kept only when complete and its lean
+    difference at most halved, in the polarity that straightened reads more regularly
+    (:func:`_repolarised`)."""
+    fit = _row_lean(band)
+    if fit is None or abs(fit[2]) < KEYSTONE_SPAN:
         return band
     centre, size, ang, k = frame
-    a, b, span, _ = fit
+    # Lean undone at crop x: the single lean plus the row's own a + b x.
+    line = (lean + fit[0], fit[1])
     best: tuple[Band, float] | None = None
-    for _ in range(2):
-        # Lean undone at x: the single lean, less the glyphs' own a + b x.
-        line = (lean - a, -b)
+    for _ in range(KEYSTONE_ROUNDS):
         other = _warp(small, centre, size, ang, k, band.light_on_dark, keep=True, lean=line)
-        after = _keystone_fit(other)
+        after = _row_lean(other) if other.complete else None
         if after is None:
             break
         if best is None or abs(after[2]) < best[1]:
             best = (other, abs(after[2]))
         if abs(after[2]) <= KEYSTONE_LEFT:
             break
-        a, b = a + after[0], b + after[1]
-    if best is None or best[1] >= 0.5 * abs(span):
+        line = (line[0] + after[0], line[1] + after[1])
+    if best is None or best[1] >= 0.5 * abs(fit[2]):
         return band
-    return best[0]
+    return _repolarised(best[0])
+
+
+def _repolarised(band: Band) -> Band:
+    """A straightened band in the more regular of its two polarities. The polarity was
+    chosen on the keystoned crop, where the leaning glyphs of a dark pencil rubbing touch
+    and the light film between them can make the more regular row; straightened, the
+    glyphs' own row is clearly the more regular (tuning seed 4243, style B, keystone -0.2:
+    regularity about -0.2 against -0.65 to -1.9 for the film's)."""
+    other = _polarised(band.gray, not band.light_on_dark)
+    if other.complete and _regularity(other) > _regularity(band):
+        return other
+    return band
 
 
 # The generator's ordinary photos (film corners moved up to 4 % of its width) already lean
 # the row's end glyphs apart by up to about +-0.55 (tuning seed 4244, style C, 80 photos);
-# a photo with its top edge 30 % narrower adds 0.5-0.7.
-KEYSTONE_SPAN = 0.6  # fitted lean difference between the row's end glyphs that is undone
-KEYSTONE_AGREE = 7  # glyphs whose own lean must lie within _KEYSTONE_NEAR of the line
-_KEYSTONE_NEAR = 0.08
+# a photo with its top edge 30 % narrower adds 0.5-0.7, one 40 % narrower (and turned in
+# the picture) up to 2.2 (tuning seed 4243, style B, keystone 0.2).
+KEYSTONE_SPAN = 0.6  # fitted lean difference between the row's ends that is undone
 KEYSTONE_LEFT = 0.15  # lean difference left after a correction that is not undone again
+KEYSTONE_ROUNDS = 3
+KEYSTONE_PARTS = 3  # stretches of the row whose lean is measured apart
+_PART_LEANS = np.linspace(-1.2, 1.2, 49)
 
 
-def _glyph_edges(band: Band) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each glyph's strong stroke edges across the row: their direction (dx per dy, y down)
-    and weight (squared x gradient, so near-vertical edges weigh most)."""
-    f = cv2.GaussianBlur(band.strokes, (0, 0), 1.0)
-    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
-    out = []
-    for x, y, w, h in band.boxes:
-        sx, sy = slice(max(x - 2, 0), x + w + 2), slice(max(y - 2, 0), y + h + 2)
-        a, b = gx[sy, sx].ravel(), gy[sy, sx].ravel()
-        m = a * a
-        if not m.size or m.max() <= 0:
-            out.append((np.zeros(0, np.float32), np.zeros(0, np.float32)))
-            continue
-        strong = m > 0.1 * m.max()
-        a, b, m = a[strong], b[strong], m[strong]
-        out.append((-b / np.where(np.abs(a) > 1e-6, a, 1e-6), m))
-    return out
-
-
-def _glyph_leans(
-    edges: list[tuple[np.ndarray, np.ndarray]],
-    centres: np.ndarray | None = None,
-    reach: float = 0.3,
-) -> np.ndarray:
-    """Each glyph's lean from its edges (:func:`_glyph_edges`): the weighted mean direction
-    of the edges within ``reach`` of a start (``centres``, default upright), moved to the
-    mean a few times (a mode, so diagonal strokes further off do not pull it)."""
-    out = np.zeros(len(edges))
-    for n, (t, m) in enumerate(edges):
-        c = 0.0 if centres is None else float(centres[n])
-        for _ in range(4):
-            sel = np.abs(t - c) < reach
-            if m[sel].sum() <= 0:
-                break
-            c = float((m[sel] * t[sel]).sum() / m[sel].sum())
-        out[n] = c
-    return out
-
-
-def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Intercept and slope of the Theil-Sen line through (x, y): a few stray points (a glyph
-    with no upright stroke) do not move it."""
-    i, j = np.triu_indices(len(x), 1)
-    b = float(np.median((y[j] - y[i]) / (x[j] - x[i])))
-    return float(np.median(y - b * x)), b
-
-
-def _keystone_fit(band: Band) -> tuple[float, float, float, int] | None:
-    """The glyphs' own leans (:func:`_glyph_leans`) fitted along the row as a + b x
-    (Theil-Sen, band x at glyph centres): ``(a, b, span, agree)``, span the fitted lean
-    difference between the first and last glyph, agree how many glyphs lie within
-    :data:`_KEYSTONE_NEAR` of the line; None unless the row is 17 glyphs. Each glyph's lean
-    is measured twice, the second time from the first line's value at it, so glyphs that
-    lean far are followed."""
-    if len(band.boxes) != LENGTH:
+def _row_lean(band: Band) -> tuple[float, float, float] | None:
+    """The row's lean as it changes along the row, a + b x (crop x, in :func:`_lean`'s
+    sense): the clearest shear (:func:`_clearest_shear`) of each of
+    :data:`KEYSTONE_PARTS` stretches of glyphs, fitted by a line through their middles.
+    ``(a, b, span)``, span the fitted lean difference between the row's ends; None for a
+    row under 10 glyphs."""
+    if len(band.boxes) < 10:
         return None
-    x = _centres(band.boxes)
-    if np.any(np.diff(x) <= 0):
-        return None
-    edges = _glyph_edges(band)
-    a, b = _theil_sen(x, _glyph_leans(edges))
-    leans = _glyph_leans(edges, a + b * x, 0.2)
-    a, b = _theil_sen(x, leans)
-    agree = int((np.abs(leans - a - b * x) < _KEYSTONE_NEAR).sum())
-    return a, b, b * float(x[-1] - x[0]), agree
+    boxes = sorted(band.boxes)
+    ys, xs = np.nonzero(band.binary)
+    dy = ys - band.binary.shape[0] / 2
+    n = len(boxes)
+    middles, leans = [], []
+    for p in range(KEYSTONE_PARTS):
+        first, last = boxes[p * n // KEYSTONE_PARTS], boxes[(p + 1) * n // KEYSTONE_PARTS - 1]
+        x0, x1 = first[0], last[0] + last[2]
+        inside = (xs >= x0) & (xs < x1)
+        leans.append(_clearest_shear(xs[inside], dy[inside], x0, x1, _PART_LEANS))
+        middles.append((x0 + x1) / 2)
+    b, a = np.polyfit(middles, leans, 1)
+    ends = boxes[-1][0] + boxes[-1][2] - boxes[0][0]
+    return float(a), float(b), float(b * ends)
 
 
 LEAN_TOL = 0.05  # glyph lean (dx per dy) left in a band below which it is not undone
@@ -647,28 +618,33 @@ _LEANS = np.linspace(-0.6, 0.6, 49)
 def _lean(band: Band) -> float:
     """How far the band's glyphs lean (x shift per pixel up), as a camera at an angle to the
     film (or an italic die) leans them all alike: the shear that clears the most columns
-    between the glyphs. Undone in both rubbings, the glyphs are compared upright, where a
-    rotation search cannot explain a lean (sheared glyphs of a genuine pair were called
-    tilted, or a clone).
-
-    A column counts as clear with at most a fifth of a typical column's ink, so glyphs that
-    touch (bold dies, blur) still part; the middle of the best plateau of shears is taken.
-    """
+    between the glyphs (:func:`_clearest_shear`). Undone in both rubbings, the glyphs are
+    compared upright, where a rotation search cannot explain a lean (sheared glyphs of a
+    genuine pair were called tilted, or a clone)."""
     ys, xs = np.nonzero(band.binary)
     if len(xs) < 50 or len(band.boxes) < 10:
         return 0.0
     x0, x1 = min(b[0] for b in band.boxes), max(b[0] + b[2] for b in band.boxes)
     inside = (xs >= x0) & (xs < x1)
-    xs, dy = xs[inside], ys[inside] - band.binary.shape[0] / 2
-    off = int(0.6 * band.binary.shape[0]) + 1  # no shear moves a pixel further than this
+    return _clearest_shear(xs[inside], ys[inside] - band.binary.shape[0] / 2, x0, x1, _LEANS)
+
+
+def _clearest_shear(xs: np.ndarray, dy: np.ndarray, x0: int, x1: int, shears: np.ndarray) -> float:
+    """Of ``shears``, the one under which most columns from ``x0`` to ``x1`` are clear of
+    the ink pixels (at ``xs``, ``dy`` from the band's middle row, y down); the middle of the
+    best plateau. A column counts as clear with at most a fifth of a typical column's ink,
+    so glyphs that touch (bold dies, blur) still part. 0 for under 50 pixels."""
+    if len(xs) < 50:
+        return 0.0
+    off = int(np.abs(dy).max() * np.abs(shears).max()) + 2  # no shear moves a pixel further
     scores = []
-    for s in _LEANS:
+    for s in shears:
         cols = np.rint(xs + s * dy).astype(np.int64) + off
         prof = np.bincount(cols, minlength=x1 + 2 * off)[off + x0 : off + x1]
         low = max(1.0, 0.2 * float(np.median(prof[prof > 0]))) if prof.any() else 1.0
         scores.append(int((prof <= low).sum()))
     best = max(scores)
-    return float(np.mean([s for s, v in zip(_LEANS, scores, strict=True) if v == best]))
+    return float(np.mean([s for s, v in zip(shears, scores, strict=True) if v == best]))
 
 
 def _matrix(
