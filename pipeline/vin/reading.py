@@ -8,7 +8,6 @@ plausible characters, the read is *unreadable* instead of a guess.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -96,15 +95,48 @@ def _serial(window: str) -> str:
     return fixed if fixed is not None else window
 
 
+# Two recognised boxes continue one line when their centres lie within this many pixels of
+# the same line through them (across the reading direction).
+SAME_LINE_PX = 20.0
+
+
+def _split_lines(lines: list[OcrLine]) -> list[tuple[OcrLine, OcrLine]]:
+    """Pairs (a, b) of recognised boxes where b continues a's line: read the same way (each
+    box is read from its first corner along its top edge, so a line standing on end reads
+    down or up the picture), its centre ahead of a's along that direction and within
+    :data:`SAME_LINE_PX` across it; of several, the nearest."""
+    out = []
+    for a in lines:
+        (x0, y0), (x1, y1) = a.box[0], a.box[1]
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length <= 0:
+            continue
+        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        best: tuple[float, OcrLine] | None = None
+        for b in lines:
+            if b is a:
+                continue
+            (bx0, by0), (bx1, by1) = b.box[0], b.box[1]
+            b_len = math.hypot(bx1 - bx0, by1 - by0)
+            if b_len <= 0 or ((bx1 - bx0) * ux + (by1 - by0) * uy) / b_len < 0.9:
+                continue
+            dx, dy = b.center[0] - a.center[0], b.center[1] - a.center[1]
+            along, across = dx * ux + dy * uy, abs(dy * ux - dx * uy)
+            if along > 0 and across < SAME_LINE_PX and (best is None or along < best[0]):
+                best = (along, b)
+        if best is not None:
+            out.append((a, best[1]))
+    return out
+
+
 def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
     """The most plausible VIN among OCR lines (also joining neighbours split by OCR)."""
     texts: list[tuple[str, float]] = [(ln.text, ln.score) for ln in lines]
-    ordered = sorted(lines, key=lambda ln: (round(ln.center[1] / 20), ln.center[0]))
-    for a, b in itertools.pairwise(ordered):
-        # OCR sometimes splits one VIN in two boxes on the same row; only the exact
+    for a, b in _split_lines(lines):
+        # OCR sometimes splits one VIN in two boxes on one line; only the exact
         # 17-character join counts, so unrelated neighbours cannot form a VIN.
         joined = a.text + " " + b.text
-        if abs(a.center[1] - b.center[1]) < 20 and len(rules.clean(joined)) == rules.LENGTH:
+        if len(rules.clean(joined)) == rules.LENGTH:
             texts.append((joined, min(a.score, b.score)))
     found: list[VinRead] = []
     for text, score in texts:

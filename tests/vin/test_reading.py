@@ -112,6 +112,39 @@ def test_a_vin_photo_taken_with_the_camera_on_its_side_is_read(
     assert [r.vin for r in reads] == vins
 
 
+def _box(x0: float, y0: float, x1: float, y1: float) -> tuple[tuple[float, float], ...]:
+    """A box lying across, from (x0, y0) to (x1, y1), corners as the detector gives them."""
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def test_a_vin_split_in_two_boxes_is_joined_along_its_line() -> None:
+    vin = "LSVAM4187C2184847"
+    head, tail = vin[:8], vin[8:]
+    # Lying across: the halves side by side on one row, in either order in the list.
+    left, right = _box(0, 0, 200, 40), _box(220, 2, 420, 42)
+    for lines in (
+        [OcrLine(head, 0.9, left), OcrLine(tail, 0.9, right)],
+        [OcrLine(tail, 0.9, right), OcrLine(head, 0.9, left)],
+    ):
+        assert best_read(lines, 0.6).vin == vin
+    # Standing on end (a photo taken on its side): each half recognised going down the
+    # picture and going up it; only the halves read the same way join, in reading order.
+    upper, lower = _box(0, 0, 40, 200), _box(2, 220, 42, 420)
+    upper_down, upper_up = stood_up(upper)
+    lower_down, lower_up = stood_up(lower)
+    down = [OcrLine(head, 0.9, upper_down), OcrLine(tail, 0.9, lower_down)]
+    up = [OcrLine(tail, 0.9, upper_up), OcrLine(head, 0.9, lower_up)]
+    assert best_read(down, 0.6).vin == vin
+    assert best_read(up, 0.6).vin == vin
+    junk = [OcrLine("XXXXXXXX", 0.9, upper_up), OcrLine("YYYYYYYYY", 0.9, lower_up)]
+    assert best_read(down + junk, 0.6).vin == vin
+    # Halves on different rows, or read different ways, are not one line.
+    apart = [OcrLine(head, 0.9, left), OcrLine(tail, 0.9, _box(220, 60, 420, 100))]
+    assert best_read(apart, 0.6).vin is None
+    crossed = [OcrLine(head, 0.9, upper_down), OcrLine(tail, 0.9, lower_up)]
+    assert best_read(crossed, 0.6).vin is None
+
+
 def test_only_boxes_standing_on_end_are_stood_up() -> None:
     lying = ((0.0, 0.0), (200.0, 0.0), (200.0, 20.0), (0.0, 20.0))
     standing = ((0.0, 0.0), (20.0, 0.0), (20.0, 200.0), (0.0, 200.0))
