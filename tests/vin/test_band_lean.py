@@ -64,3 +64,41 @@ def test_keystoned_photo_narrows_the_top_or_the_bottom() -> None:
     assert np.flatnonzero(top[97, :, 0] > 128).min() < 16  # the bottom row stayed
     assert np.flatnonzero(bottom[2, :, 0] > 128).min() < 16
     assert np.flatnonzero(bottom[97, :, 0] > 128).min() > 25
+
+
+def _clearest_one_by_one(
+    xs: np.ndarray, dy: np.ndarray, x0: int, x1: int, shears: np.ndarray
+) -> float:
+    """``band._clearest_shear`` as its docstring says it, one shear at a time."""
+    off = int(np.abs(dy).max() * np.abs(shears).max()) + 2
+    scores = []
+    for s in shears:
+        cols = np.rint(xs + s * dy).astype(np.int64) + off
+        prof = np.bincount(cols, minlength=x1 + 2 * off)[off + x0 : off + x1]
+        low = max(1.0, 0.2 * float(np.median(prof[prof > 0]))) if prof.any() else 1.0
+        scores.append(int((prof <= low).sum()))
+    return float(np.mean([s for s, v in zip(shears, scores, strict=True) if v == max(scores)]))
+
+
+def test_all_shears_scored_at_once_agree_with_one_by_one() -> None:
+    # Real bands (a sheared photo's and an upright one's) and sparse random ink, where some
+    # shears leave no inked column in the span at all.
+    for shear in (0.0, 0.3):
+        band = rectify(_photo(shear, 7))
+        assert band is not None
+        ys, xs = np.nonzero(band.binary)
+        dy = ys - band.binary.shape[0] / 2
+        x0, x1 = min(b[0] for b in band.boxes), max(b[0] + b[2] for b in band.boxes)
+        for shears in (band_module._LEANS, band_module._PART_LEANS):
+            got = band_module._clearest_shear(xs, dy, x0, x1, shears)
+            assert got == _clearest_one_by_one(xs, dy, x0, x1, shears)
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(50, 400))
+        xs = rng.integers(0, 900, n)
+        dy = rng.integers(0, 86, n) - 43.0
+        x0 = int(rng.integers(0, 880))
+        x1 = x0 + int(rng.integers(5, 60))
+        shears = band_module._PART_LEANS
+        got = band_module._clearest_shear(xs, dy, x0, x1, shears)
+        assert got == _clearest_one_by_one(xs, dy, x0, x1, shears)
