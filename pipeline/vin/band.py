@@ -4,7 +4,9 @@ The band is the longest dense cluster of vertical-stroke edges; its rotated rect
 the angle; when the glyphs found in that crop slope by more than :data:`ANGLE_TOL` (the
 cluster took in a film edge, fold or scratch) or an end glyph is at the crop's end, the band
 is refitted once on the glyph row (angle, centre, length), and warped once more when its glyphs
-lean (a photo taken at an angle shears them; :func:`_lean`). The rectified crop is scaled so
+lean (a photo taken at an angle shears them; :func:`_lean`) and again when their lean changes
+along the row (a photo taken from above or below the film; :func:`_unkeystoned`). The
+rectified crop is scaled so
 glyphs are about :data:`GLYPH_H` pixels tall, its lighting is flattened, and it is turned
 into a *stroke map* in [0, 1] whatever the polarity (light-on-dark carbon film or
 dark-on-light pencil paper): strokes are the minority class.
