@@ -43,7 +43,10 @@ from pipeline.vin.texture import DISTURBANCES, encode_jpeg
 HERE = Path(__file__).resolve().parent
 KINDS = ["genuine"] * 4 + ["die_restamp"] * 4 + ["lookalike"] * 2 + ["clone"]
 CODES = {"die_restamp": 1, "lookalike": 2, "clone": 3}
-DISTURB_STREAM = 0x64697374  # "dist": the second seed word of the disturbances' stream
+# "dist": the second seed word of the training disturbances' stream. Its own value, not the
+# bench's ``pipeline.bench.rubbing.DISTURB_STREAM`` (0xD157): the committed network was
+# trained with this one, so changing it would change what retraining reproduces.
+DISTURB_STREAM = 0x64697374
 
 
 def _generated(
