@@ -103,10 +103,29 @@ def test_rubbing_shows_light_grooves_on_carbon() -> None:
     assert np.abs(other - img).mean() > 1  # a different rubbing of the same stamp
 
 
+# OpenCV picks its SIMD kernels by CPU (AVX-512 or AVX2), which may round a resampled or
+# blurred pixel the other way: a JPEG regenerated on another machine can differ by a few grey
+# levels (2-5 seen, on a few of 202 photos) and so in its bytes and its manifest's sha256.
+PIXEL_TOLERANCE = 8
+
+
+def _without_digests(value: object) -> object:
+    """A manifest with its files' sha256 values left out."""
+    if isinstance(value, dict):
+        return {k: _without_digests(v) for k, v in value.items() if k != "sha256"}
+    if isinstance(value, list):
+        return [_without_digests(v) for v in value]
+    return value
+
+
 @pytest.mark.slow
 def test_committed_set_regenerates_identically(tmp_path: Path) -> None:
-    """samples/packages is exactly what its recorded command produces (takes ~1-2 minutes)."""
+    """samples/packages is what its recorded command produces (takes ~1-2 minutes): the same
+    files, every image within :data:`PIXEL_TOLERANCE` grey levels of the committed one (bit
+    for bit on the machine that made it), the manifests the same but for those digests."""
     import json
+
+    import cv2
 
     meta = json.loads((SAMPLES / "generator.json").read_text())
     kinds = [k for k in meta["kinds"] if k != "clean"]
@@ -117,4 +136,20 @@ def test_committed_set_regenerates_identically(tmp_path: Path) -> None:
         defects=kinds,
         profile=meta["profile"],
     )
-    assert _files(tmp_path / "out") == _files(SAMPLES)
+    made, committed = _files(tmp_path / "out"), _files(SAMPLES)
+    assert made.keys() == committed.keys()
+    for name, data in committed.items():
+        if made[name] == data:
+            continue
+        if name.endswith(".jpg"):
+            a = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            b = cv2.imdecode(np.frombuffer(made[name], np.uint8), cv2.IMREAD_UNCHANGED)
+            assert a is not None and b is not None and a.shape == b.shape, name
+            diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
+            assert diff.max() <= PIXEL_TOLERANCE, (name, int(diff.max()))
+        elif name.endswith(".json"):
+            assert _without_digests(json.loads(made[name])) == _without_digests(json.loads(data)), (
+                name
+            )
+        else:
+            raise AssertionError(f"{name} differs")
