@@ -105,20 +105,15 @@ def _split_lines(lines: list[OcrLine]) -> list[tuple[OcrLine, OcrLine]]:
     box is read from its first corner along its top edge, so a line standing on end reads
     down or up the picture), its centre ahead of a's along that direction and within
     :data:`SAME_LINE_PX` across it; of several, the nearest."""
+    ways = [_reading_way(ln) for ln in lines]
     out = []
-    for a in lines:
-        (x0, y0), (x1, y1) = a.box[0], a.box[1]
-        length = math.hypot(x1 - x0, y1 - y0)
-        if length <= 0:
+    for a, way in zip(lines, ways, strict=True):
+        if way is None:
             continue
-        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        ux, uy = way
         best: tuple[float, OcrLine] | None = None
-        for b in lines:
-            if b is a:
-                continue
-            (bx0, by0), (bx1, by1) = b.box[0], b.box[1]
-            b_len = math.hypot(bx1 - bx0, by1 - by0)
-            if b_len <= 0 or ((bx1 - bx0) * ux + (by1 - by0) * uy) / b_len < 0.9:
+        for b, other in zip(lines, ways, strict=True):
+            if b is a or other is None or other[0] * ux + other[1] * uy < 0.9:
                 continue
             dx, dy = b.center[0] - a.center[0], b.center[1] - a.center[1]
             along, across = dx * ux + dy * uy, abs(dy * ux - dx * uy)
@@ -127,6 +122,14 @@ def _split_lines(lines: list[OcrLine]) -> list[tuple[OcrLine, OcrLine]]:
         if best is not None:
             out.append((a, best[1]))
     return out
+
+
+def _reading_way(line: OcrLine) -> tuple[float, float] | None:
+    """The unit direction a box is read in (its top edge, first corner to second); None for
+    a box with no length."""
+    (x0, y0), (x1, y1) = line.box[0], line.box[1]
+    length = math.hypot(x1 - x0, y1 - y0)
+    return ((x1 - x0) / length, (y1 - y0) / length) if length > 0 else None
 
 
 def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
