@@ -255,6 +255,15 @@ def _detrend(
     return res
 
 
+def _solved(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Least-squares solutions of a stack of small systems ``lhs[i] @ x = rhs[i]`` at once,
+    as ``np.linalg.lstsq(lhs[i], rhs[i], rcond=None)`` solves each (the pseudo-inverse with
+    lstsq's cutoff: singular values below the machine epsilon times the larger dimension,
+    relative to the largest, count as zero)."""
+    cutoff = np.finfo(np.float64).eps * max(lhs.shape[1:])
+    return np.einsum("ikl,il->ik", np.linalg.pinv(lhs, rcond=cutoff), rhs)
+
+
 def _local_residuals(
     v: np.ndarray, u: np.ndarray, width: float, studentise: bool = False
 ) -> np.ndarray:
@@ -277,7 +286,7 @@ def _local_residuals(
         lhs = np.einsum("ij,ijk,ijl->ikl", w, basis, basis)
         rhs = np.einsum("ij,ijk,j->ik", w, basis, v)
         # The prediction at glyph i is the fitted curve's value at d = 0 (its constant).
-        pred = np.array([np.linalg.lstsq(lhs[i], rhs[i], rcond=None)[0][0] for i in range(n)])
+        pred = _solved(lhs, rhs)[:, 0]
         res = v - pred
         spread = 6.0 * float(np.median(np.abs(res))) + 1e-12
         robust = np.clip(1.0 - (res / spread) ** 2, 0.0, 1.0) ** 2

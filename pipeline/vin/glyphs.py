@@ -18,7 +18,7 @@ logit for the two aligned windows (``design``, :mod:`pipeline.vin.glyphnet`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -51,13 +51,26 @@ def _rotated(img: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
 
 
-def _rotations(tmpl: np.ndarray) -> dict[float, np.ndarray]:
-    """The reference glyph turned by every angle in ``ANGLES``.
+class _Turned(dict[float, np.ndarray]):
+    """A glyph template turned by any angle, each turned on first use and kept."""
+
+    def __init__(self, tmpl: np.ndarray) -> None:
+        super().__init__()
+        self.tmpl = tmpl
+
+    def __missing__(self, angle: float) -> np.ndarray:
+        self[angle] = turned = _rotated(self.tmpl, angle)
+        return turned
+
+
+def _rotations(tmpl: np.ndarray) -> _Turned:
+    """The reference glyph turned by the angles of ``ANGLES`` that are asked for.
 
     The angle search, ``rotation_drop`` (±6°) and often ``width_search`` (when the best angle
-    is one of these) all need the same turned templates; turning them once saves the warps.
+    is one of these) all need the same turned templates; turning each once saves the warps,
+    and an angle the search does not reach is not turned at all.
     """
-    return {ang: _rotated(tmpl, ang) for ang in ANGLES}
+    return _Turned(tmpl)
 
 
 def _subpixel(res: np.ndarray, loc: Sequence[int]) -> tuple[float, float]:
@@ -78,6 +91,24 @@ def _subpixel(res: np.ndarray, loc: Sequence[int]) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def _climb(n: int, start: int, score: Callable[[int], float]) -> int:
+    """The best of ``n`` settings (the first of equals) by a climb from ``start``: the
+    scored stretch grows on a side while its outermost setting there scores as high as the
+    best so far, so the best and both its neighbours (for a parabola through them) are
+    always scored. The same best as scoring all wherever the score falls away on both sides
+    of its peak, as a glyph's correlation does around its own turn and stretch; ``score``
+    is called once or more per setting (it keeps its own results)."""
+    lo, hi = max(start - 1, 0), min(start + 1, n - 1)
+    while True:
+        best = max(score(i) for i in range(lo, hi + 1))
+        if lo > 0 and score(lo) >= best:
+            lo -= 1
+        elif hi < n - 1 and score(hi) >= best:
+            hi += 1
+        else:
+            return next(i for i in range(lo, hi + 1) if score(i) == best)
+
+
 def _match_glyph(
     tmpl: np.ndarray, search: np.ndarray, margin: int, turned: dict[float, np.ndarray]
 ) -> tuple[float, float, float, float, float]:
@@ -85,20 +116,21 @@ def _match_glyph(
 
     ``turned`` holds the template turned by each of ``ANGLES`` (:func:`_rotations`).
     """
-    best = (-1.0, 0.0, 0.0, 0.0)
-    best_map: tuple[np.ndarray, Sequence[int]] | None = None
-    scores = {}
-    for ang in ANGLES:
-        res = cv2.matchTemplate(search, turned[ang], cv2.TM_CCOEFF_NORMED)
-        _, mx, _, loc = cv2.minMaxLoc(res)
-        scores[ang] = mx
-        if mx > best[0]:
-            best = (float(mx), 0.0, 0.0, ang)
-            best_map = (res, loc)
-    if best_map is not None:
-        # The sub-pixel peak only of the winning map (it depends on nothing else).
-        sx, sy = _subpixel(*best_map)
-        best = (best[0], sx - margin, sy - margin, best[3])
+    scores: dict[float, float] = {}
+    maps: dict[float, tuple[np.ndarray, Sequence[int]]] = {}
+
+    def score(i: int) -> float:
+        ang = ANGLES[i]
+        if ang not in scores:
+            res = cv2.matchTemplate(search, turned[ang], cv2.TM_CCOEFF_NORMED)
+            _, mx, _, loc = cv2.minMaxLoc(res)
+            scores[ang], maps[ang] = mx, (res, loc)
+        return scores[ang]
+
+    top = _climb(len(ANGLES), ANGLES.index(0.0), score)
+    # The sub-pixel peak only of the winning map (it depends on nothing else).
+    sx, sy = _subpixel(*maps[ANGLES[top]])
+    best = (float(scores[ANGLES[top]]), sx - margin, sy - margin, ANGLES[top])
     # Refine the angle with a parabola through the best and its neighbours.
     i = ANGLES.index(best[3])
     if 0 < i < len(ANGLES) - 1:
@@ -135,13 +167,18 @@ def width_search(
     every glyph's width by a fifth or more; the stroke shape hardly changes. ``turned``
     (:func:`_rotations`) saves turning the template again when ``angle`` is one of ``ANGLES``.
     """
-    base = turned[angle] if turned is not None and angle in turned else _rotated(tmpl, angle)
-    scores = {}
-    for k in XSCALES:
-        res = cv2.matchTemplate(search, _xscaled(base, k), cv2.TM_CCOEFF_NORMED)
-        scores[k] = float(res.max())
-    best = max(XSCALES, key=lambda k: scores[k])
-    i = XSCALES.index(best)
+    base = turned[angle] if turned is not None and angle in ANGLES else _rotated(tmpl, angle)
+    scores: dict[float, float] = {}
+
+    def score(i: int) -> float:
+        k = XSCALES[i]
+        if k not in scores:
+            stretched = base if k == 1.0 else _xscaled(base, k)
+            scores[k] = float(cv2.matchTemplate(search, stretched, cv2.TM_CCOEFF_NORMED).max())
+        return scores[k]
+
+    i = _climb(len(XSCALES), XSCALES.index(1.0), score)
+    best = XSCALES[i]
     out = np.log(best)
     if 0 < i < len(XSCALES) - 1:
         l1, l2 = np.log(best), np.log(XSCALES[i + 1])
@@ -164,7 +201,7 @@ def rotation_drop(
     a = tmpl.astype(np.float32)
     drops = []
     for sign in (-1.0, 1.0):
-        t = turned.get(sign * angle) if turned is not None else None
+        t = turned[sign * angle] if turned is not None else None
         res = cv2.matchTemplate(
             a, _rotated(a, sign * angle) if t is None else t, cv2.TM_CCOEFF_NORMED
         )

@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 
 from pipeline.vin import compare
-from pipeline.vin.compare import Thresholds, _detrend, decide
+from pipeline.vin.compare import Thresholds, _detrend, _solved, decide
 from pipeline.vin.glyphs import (
+    ANGLES,
     CUT_SLOPES,
+    _climb,
     _crop,
     _cut_profiles,
     _local_contrast,
+    _match_glyph,
     _pieces,
     _rotations,
     _subpixel,
@@ -407,6 +410,54 @@ def test_shared_turned_templates_change_nothing() -> None:
         assert width_search(tmpl, search, angle, turned) == width_search(tmpl, search, angle)
 
 
+def test_the_climb_finds_the_peak_a_full_search_finds_and_scores_fewer() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(3, 9))
+        peak = int(rng.integers(n))
+        # Falling away on both sides of the peak, with flat stretches (ties).
+        steps = rng.choice([0.0, 0.1, 0.3], size=n)
+        values = [-float(steps[min(i, peak) : max(i, peak)].sum()) for i in range(n)]
+        start = int(rng.integers(n))
+        asked: set[int] = set()
+
+        def score(i: int, values: list[float] = values, asked: set[int] = asked) -> float:
+            asked.add(i)
+            return values[i]
+
+        top = _climb(n, start, score)
+        assert top == int(np.argmax(values))  # the first of equals, as a full search
+        assert {top - 1, top, top + 1} & set(range(n)) <= asked
+        if 0 < start < n - 1 and values[start - 1] < values[start] > values[start + 1]:
+            assert len(asked) == 3
+    # Two peaks: the climb keeps the one it reaches first.
+    assert _climb(7, 3, [0.5, 0.1, 0.6, 0.7, 0.6, 0.1, 0.9].__getitem__) == 3
+
+
+def test_glyph_match_climbs_to_a_turned_glyphs_own_angle() -> None:
+    tmpl = np.ascontiguousarray(_glyph("7")[4:66, 6:60])
+    margin = 8
+    for angle in (-10.0, -6.0, 4.0, 10.0):
+        turned = _rotations(tmpl)
+        search = np.pad(_rotated_glyph(tmpl, angle), margin)
+        ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin, turned)
+        assert abs(ang - angle) < 1.5 and ncc > 0.95 and ncc0 < ncc
+        assert abs(dx) < 0.5 and abs(dy) < 0.5
+    # An upright glyph is matched without turning the template beyond the next angles.
+    turned = _rotations(tmpl)
+    _match_glyph(tmpl, np.pad(tmpl, margin), margin, turned)
+    assert set(turned) == {-3.0, 0.0, 3.0} and set(turned) < set(ANGLES)
+
+
+def test_stacked_least_squares_solve_each_system_as_lstsq() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(17, 3, 3))
+    lhs, rhs = a @ a.transpose(0, 2, 1), rng.normal(size=(17, 3))
+    lhs[4] = np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])  # singular: the least-norm solution
+    want = np.array([np.linalg.lstsq(m, v, rcond=None)[0] for m, v in zip(lhs, rhs, strict=True)])
+    assert np.allclose(_solved(lhs, rhs), want, rtol=1e-9, atol=1e-12)
+
+
 def test_the_network_logit_counts_against_its_neighbours_where_they_rose_together() -> None:
     # Glare thins the strokes of glyphs 6-10 and the network reads each as another die,
     # glyph 8 most; a re-punch of glyph 3 stands out from its quiet neighbours.
@@ -423,3 +474,9 @@ def test_the_network_logit_counts_against_its_neighbours_where_they_rose_togethe
     assert repunched.glyphs[3].design == pytest.approx(15.0)
     # Never below the band's median: a glyph among lower neighbours keeps its excess over it.
     assert compare._level(np.array([0.0, 0.0, 5.0, 5.0, 5.0, 5.0]), 1.5)[0] == 5.0
+
+
+def _rotated_glyph(img: np.ndarray, angle: float) -> np.ndarray:
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
