@@ -314,10 +314,11 @@ def _segment_strokes(strokes: np.ndarray) -> tuple[np.ndarray, list[tuple[int, i
     for thr in (base, base + 40, base - 30, base + 75):
         raw_bin = (u8 > thr).astype(np.uint8)
         binary: np.ndarray = cv2.morphologyEx(raw_bin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        joined = _joined_dots(binary)
+        parts = _labelled(binary)
+        joined = _joined_dots(binary, parts)
         if joined is not None:
-            binary = joined
-        boxes = segment(binary)
+            binary, parts = joined, _labelled(joined)
+        boxes = segment(binary, parts)
         key = _row_key(boxes)
         if best is None or key < best_key:
             best, best_key = (binary, boxes), key
@@ -332,7 +333,18 @@ def _row_key(boxes: Sequence[Sequence[int]]) -> tuple[int, bool]:
     return abs(len(boxes) - LENGTH), len(boxes) != LENGTH or not _even(boxes)
 
 
-def _joined_dots(binary: np.ndarray) -> np.ndarray | None:
+# The 8-connected components of a binary map: count, labels, stats, centroids (as OpenCV).
+Parts = tuple[int, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _labelled(binary: np.ndarray) -> Parts:
+    """``cv2.connectedComponentsWithStats(binary, connectivity=8)``, taken once per map for
+    :func:`_joined_dots` and :func:`segment` alike."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    return int(n), labels, stats, centroids
+
+
+def _joined_dots(binary: np.ndarray, parts: Parts | None = None) -> np.ndarray | None:
     """A dot-peen VIN's strokes with each glyph's dots joined (closed across the gap between
     neighbouring dots), or None when the strokes are not mostly small separate dots.
 
@@ -341,7 +353,7 @@ def _joined_dots(binary: np.ndarray) -> np.ndarray | None:
     stroke map the comparison correlates keeps its dots (blurring them into strokes hid
     re-punches with another dot die: tuning seed 4242, 60 pairs of each of styles G and H,
     103 of 120 right as is, 98 blurred, 92 with the dots not joined)."""
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, _, stats, centroids = parts if parts is not None else _labelled(binary)
     if n - 1 < 3 * LENGTH:
         return None
     size = np.maximum(stats[1:, 2], stats[1:, 3])
@@ -811,11 +823,12 @@ def _size_and_gap_spread(boxes: Sequence[Sequence[int]]) -> float:
     return float(h.std() / max(h.mean(), 1) + gaps.std() / max(gaps.mean(), 1))
 
 
-def segment(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
+def segment(binary: np.ndarray, parts: Parts | None = None) -> list[tuple[int, int, int, int]]:
     """Glyph boxes left to right: connected strokes grouped into upright columns first; when
     that does not give an even row of 17, columns along the glyphs' slant with runs of
-    touching glyphs split at the row's pitch; a fixed-pitch grid if still not 17."""
-    labels, boxes = _components(binary)
+    touching glyphs split at the row's pitch; a fixed-pitch grid if still not 17
+    (``parts``: the map's :func:`_labelled` components, when already taken)."""
+    labels, boxes = _components(binary, parts)
     labels, boxes = _without_marks(labels, boxes)
     if len(boxes) == LENGTH and _even(boxes):
         return [tuple(b) for b in boxes]  # type: ignore[misc]
@@ -979,11 +992,14 @@ def _even(boxes: Sequence[Sequence[int]]) -> bool:
     )
 
 
-def _components(binary: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+def _components(
+    binary: np.ndarray, parts: Parts | None = None
+) -> tuple[np.ndarray, list[list[int]]]:
     """Stroke components that look like glyphs (or parts, or runs of touching glyphs) as a
-    label image (0 elsewhere) and their boxes grouped into upright columns."""
+    label image (0 elsewhere) and their boxes grouped into upright columns (``parts``: the
+    map's :func:`_labelled` components, when already taken)."""
     h, w_all = binary.shape
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    _, labels, stats, _ = parts if parts is not None else _labelled(binary)
     x, y, w, hh, area = stats[1:].astype(np.int64).T
     # Whatever touches the crop's ends is film edge or desk, not a punched glyph; what
     # touches the top or bottom may be a glyph, unless it is large.

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from pipeline.vin import hershey
-from pipeline.vin.band import GLYPH_H, Band, rectify, segment
+from pipeline.vin.band import GLYPH_H, Band, _labelled, rectify, segment
 from pipeline.vin.compare import compare_bands
 from pipeline.vin.evalgen import Pair, pairs
 from pipeline.vin.rubbing import decode
@@ -65,6 +65,7 @@ def test_touching_and_slanted_glyphs_are_split_at_the_rows_pitch(
     binary, centres = _row(font, slant, pitch)
     boxes = segment(binary)
     assert len(boxes) == 17
+    assert segment(binary, _labelled(binary)) == boxes  # components taken once, passed on
     found = np.array([x + w / 2 for x, _, w, _ in boxes])
     assert np.abs(found - centres).max() < 0.3 * pitch
 
