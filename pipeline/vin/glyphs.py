@@ -110,11 +110,11 @@ def _climb(n: int, start: int, score: Callable[[int], float]) -> int:
 
 
 def _match_glyph(
-    tmpl: np.ndarray, search: np.ndarray, margin: int, turned: dict[float, np.ndarray]
+    tmpl: np.ndarray, search: np.ndarray, margin: int, turned: _Turned
 ) -> tuple[float, float, float, float, float]:
     """Best (ncc, dx, dy, angle, ncc at angle 0) of a reference glyph over a search window.
 
-    ``turned`` holds the template turned by each of ``ANGLES`` (:func:`_rotations`).
+    ``turned`` (:func:`_rotations`) turns the template by each angle the climb asks for.
     """
     scores: dict[float, float] = {}
     maps: dict[float, tuple[np.ndarray, Sequence[int]]] = {}
@@ -131,10 +131,10 @@ def _match_glyph(
     # The sub-pixel peak only of the winning map (it depends on nothing else).
     sx, sy = _subpixel(*maps[ANGLES[top]])
     best = (float(scores[ANGLES[top]]), sx - margin, sy - margin, ANGLES[top])
-    # Refine the angle with a parabola through the best and its neighbours.
-    i = ANGLES.index(best[3])
-    if 0 < i < len(ANGLES) - 1:
-        a0, a1, a2 = ANGLES[i - 1], ANGLES[i], ANGLES[i + 1]
+    # Refine the angle with a parabola through the best and its neighbours (the climb scored
+    # both).
+    if 0 < top < len(ANGLES) - 1:
+        a0, a1, a2 = ANGLES[top - 1], ANGLES[top], ANGLES[top + 1]
         s0, s1, s2 = scores[a0], scores[a1], scores[a2]
         den = s0 - 2 * s1 + s2
         if den < 0:
@@ -159,7 +159,7 @@ def width_search(
     tmpl: np.ndarray,
     search: np.ndarray,
     angle: float,
-    turned: dict[float, np.ndarray] | None = None,
+    turned: _Turned | None = None,
 ) -> tuple[float, float]:
     """Best horizontal stretch of the (turned) reference glyph in the candidate, and its NCC.
 
@@ -189,9 +189,7 @@ def width_search(
     return float(out), scores[best]
 
 
-def rotation_drop(
-    tmpl: np.ndarray, angle: float = 6.0, turned: dict[float, np.ndarray] | None = None
-) -> float:
+def rotation_drop(tmpl: np.ndarray, angle: float = 6.0, turned: _Turned | None = None) -> float:
     """1 - correlation of a glyph with itself turned by ``angle``: how well a turn shows.
 
     A 0 or a D hardly changes when turned a few degrees, so their best angle is noise; an

@@ -19,6 +19,7 @@ from pipeline.vin.glyphs import (
     _local_contrast,
     _match_glyph,
     _pieces,
+    _rotated,
     _rotations,
     _subpixel,
     _warp_corner,
@@ -439,7 +440,7 @@ def test_glyph_match_climbs_to_a_turned_glyphs_own_angle() -> None:
     margin = 8
     for angle in (-10.0, -6.0, 4.0, 10.0):
         turned = _rotations(tmpl)
-        search = np.pad(_rotated_glyph(tmpl, angle), margin)
+        search = np.pad(_rotated(tmpl, angle), margin)
         ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin, turned)
         assert abs(ang - angle) < 1.5 and ncc > 0.95 and ncc0 < ncc
         assert abs(dx) < 0.5 and abs(dy) < 0.5
@@ -474,9 +475,3 @@ def test_the_network_logit_counts_against_its_neighbours_where_they_rose_togethe
     assert repunched.glyphs[3].design == pytest.approx(15.0)
     # Never below the band's median: a glyph among lower neighbours keeps its excess over it.
     assert compare._level(np.array([0.0, 0.0, 5.0, 5.0, 5.0, 5.0]), 1.5)[0] == 5.0
-
-
-def _rotated_glyph(img: np.ndarray, angle: float) -> np.ndarray:
-    h, w = img.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
