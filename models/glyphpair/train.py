@@ -36,7 +36,7 @@ import numpy as np
 
 from pipeline.vin.band import rectify
 from pipeline.vin.evalgen import make_pair
-from pipeline.vin.glyphs import measure
+from pipeline.vin.glyphs import NET_WINDOW, measure
 from pipeline.vin.rubbing import decode
 from pipeline.vin.texture import DISTURBANCES, encode_jpeg
 
@@ -71,11 +71,12 @@ def _generated(
 
 
 def _windows(item: tuple[bytes, bytes, str, tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    """A pair's aligned window pairs (17, 2, 48, 32) float16 and kind codes (0 unaltered)."""
+    """A pair's aligned window pairs (17, 2, height, width of ``NET_WINDOW``) float16 and
+    kind codes (0 unaltered)."""
     ref_jpeg, cand_jpeg, kind, positions = item
     ref, cand = rectify(decode(ref_jpeg)), rectify(decode(cand_jpeg))  # type: ignore[arg-type]
     if ref is None or cand is None or not ref.complete or not cand.complete:
-        return np.zeros((0, 2, 48, 32), np.float16), np.zeros(0, np.int8)
+        return np.zeros((0, 2, NET_WINDOW[1], NET_WINDOW[0]), np.float16), np.zeros(0, np.int8)
     wins: list[np.ndarray] = []
     measure(ref, cand, design=False, windows=wins)
     codes = np.zeros(len(wins), np.int8)
@@ -184,7 +185,7 @@ def export(net: object, path: Path) -> str:
     net.eval()  # type: ignore[attr-defined]
     torch.onnx.export(
         net,
-        (torch.zeros(17, 2, 48, 32),),
+        (torch.zeros(17, 2, NET_WINDOW[1], NET_WINDOW[0]),),
         str(path),
         input_names=["windows"],
         output_names=["logits"],

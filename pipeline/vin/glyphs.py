@@ -313,17 +313,20 @@ def _window_origin(x: int, y: int, w: int, h: int) -> tuple[int, int]:
 
 
 WINDOW_W, WINDOW_H = int(0.9 * GLYPH_H), int(1.2 * GLYPH_H)
+# The window as the glyph-pair network reads it (width, height; ``models/glyphpair``).
+NET_WINDOW = (32, 48)
 
 
 def _window(img: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
-    """A fixed-size window (0.9 x 1.2 glyph heights) centred on a box, as 32 x 48 pixels.
+    """A fixed-size window (0.9 x 1.2 glyph heights) centred on a box, resized to
+    :data:`NET_WINDOW` (32 x 48 pixels).
 
     Zeros outside the band (boxes lie in the band, so a window sticks out by less than a
     glyph height, the padding this once took from a padded copy of the band).
     """
     x0, y0 = _window_origin(x, y, w, h)
     win = _crop(img, x0, y0, WINDOW_W, WINDOW_H)
-    return cv2.resize(win, (32, 48), interpolation=cv2.INTER_AREA)
+    return cv2.resize(win, NET_WINDOW, interpolation=cv2.INTER_AREA)
 
 
 # OpenCV warps a row in SIMD blocks and the columns after the last full block with scalar
