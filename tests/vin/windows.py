@@ -1,5 +1,5 @@
 """Glyph windows drawn with a TrueType font, as :func:`pipeline.vin.glyphs.measure` compares
-them: 32 x 48, values in [0, 1]."""
+them: :data:`~pipeline.vin.glyphs.NET_WINDOW` (32 x 48), values in [0, 1]."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.vin.glyphs import NET_WINDOW
+
 FONTS = Path("/usr/share/fonts/truetype")
 SANS_BOLD = FONTS / "dejavu/DejaVuSans-Bold.ttf"
 
@@ -19,8 +21,8 @@ def glyph_window(ch: str, font: Path = SANS_BOLD, size: int = 40, sigma: float =
     font is not installed."""
     if not font.exists():
         pytest.skip(f"{font} is not installed")
-    img = Image.new("L", (32, 48), 0)
-    ImageDraw.Draw(img).text(
-        (16, 24), ch, fill=255, font=ImageFont.truetype(str(font), size), anchor="mm"
-    )
+    width, height = NET_WINDOW
+    img = Image.new("L", (width, height), 0)
+    face = ImageFont.truetype(str(font), size)
+    ImageDraw.Draw(img).text((width // 2, height // 2), ch, fill=255, font=face, anchor="mm")
     return cv2.GaussianBlur(np.asarray(img, np.float32) / 255, (0, 0), sigma)
