@@ -13,12 +13,15 @@ against itself (``rot_drop``), horizontal stretch (``xscale``, log), outline dis
 ``missing``), how much more firmly the candidate walls off its counters (``sealed``),
 unexplained stroke share (``ink``), stroke areas and box sizes, and the glyph-pair network's
 logit for the two aligned windows (``design``, :mod:`pipeline.vin.glyphnet`).
-:mod:`pipeline.vin.compare` turns them into a verdict.
+:mod:`pipeline.vin.compare` turns them into a verdict. :func:`measure_across` takes the same
+measurements of a candidate glyph against the reference's stamping of its character at another
+position (and, on :func:`aligned_self`, of the reference's own glyph against it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -468,19 +471,26 @@ def sealed(ref: np.ndarray, cand: np.ndarray) -> float:
     return float(max((own - theirs).max(), 0.0))
 
 
-def measure(
-    ref: Band,
-    cand: Band,
-    *,
-    design: bool = True,
-    windows: list[np.ndarray] | None = None,
-) -> list[dict[str, float]]:
-    """Raw per-glyph measurements of a candidate band against a reference band.
+@dataclass(frozen=True)
+class Aligned:
+    """Both bands made ready for glyph measurement: the candidate mapped onto the reference
+    (``m``), blur equalised, local contrast and cuts repaired, smoothed and padded copies."""
 
-    ``design``: the glyph-pair network's logit for each aligned pair of windows
-    (:mod:`pipeline.vin.glyphnet`); ``windows``, when given, receives those pairs, each
-    (2, height, width) float32, reference first (the network's training data).
-    """
+    ref: Band
+    cand: Band
+    m: np.ndarray
+    ref_s: np.ndarray
+    warped: np.ndarray
+    wbin: np.ndarray
+    pr: np.ndarray
+    pc: np.ndarray
+
+
+_MARGIN = int(0.25 * GLYPH_H)  # how far a glyph is searched for around where it should be
+_PAD = 6  # context around a glyph's box in its template
+
+
+def aligned_bands(ref: Band, cand: Band) -> Aligned:
     m = fit_layout(ref, cand)
     h, w = ref.strokes.shape
     warped = cv2.warpPerspective(
@@ -495,69 +505,137 @@ def measure(
     ref_s, warped = repair_cuts(ref_s, warped, ref.boxes)
     rs = cv2.GaussianBlur(ref_s, (0, 0), SMOOTH)
     cs = cv2.GaussianBlur(warped, (0, 0), SMOOTH)
-    margin = int(0.25 * GLYPH_H)
-    pad = 6
-    pr = np.pad(rs, margin + pad)
-    pc = np.pad(cs, margin + pad)
+    pr = np.pad(rs, _MARGIN + _PAD)
+    pc = np.pad(cs, _MARGIN + _PAD)
+    return Aligned(ref, cand, m, ref_s, warped, wbin, pr, pc)
+
+
+def aligned_self(ref: Band) -> Aligned:
+    """The reference band made ready to be measured against itself (one stamping of a
+    character against another, :func:`measure_across`): the same steps as
+    :func:`aligned_bands` that apply to one band."""
+    ref_s = ref.strokes
+    if LOCAL > 0:
+        ref_s = _local_contrast(ref_s)
+    padded = np.pad(cv2.GaussianBlur(ref_s, (0, 0), SMOOTH), _MARGIN + _PAD)
+    return Aligned(ref, ref, np.eye(3), ref_s, ref_s, ref.binary, padded, padded)
+
+
+def _glyph(
+    a: Aligned, box: Sequence[int], at: Sequence[int], cbox: Sequence[int]
+) -> tuple[dict[str, float], np.ndarray]:
+    """Raw measurements of the reference glyph in ``box`` searched for in the candidate where
+    the box ``at`` (of the same size) lies, and the aligned window pair. ``at`` is ``box``
+    itself for the glyph at its own position; ``cbox``: the candidate's own box there."""
+    x, y, bw, bh = box
+    ax, ay = at[0], at[1]
+    margin, pad = _MARGIN, _PAD
+    x0, y0 = x + margin, y + margin  # in padded coordinates, minus pad
+    tmpl = a.pr[y0 : y0 + bh + 2 * pad, x0 : x0 + bw + 2 * pad]
+    sx0, sy0 = ax + margin, ay + margin
+    search = a.pc[
+        sy0 - margin : sy0 + bh + 2 * pad + margin, sx0 - margin : sx0 + bw + 2 * pad + margin
+    ]
+    turned = _rotations(tmpl)
+    ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin, turned)
+    rot_drop = rotation_drop(tmpl, turned=turned)
+    xs, ncc_x = width_search(tmpl, search, ang, turned)
+    r_area = float(a.ref.binary[y : y + bh, x : x + bw].sum())
+    sx, sy_ = round(ax + dx), round(ay + dy)
+    c_area = float(a.wbin[max(sy_, 0) : max(sy_, 0) + bh, max(sx, 0) : max(sx, 0) + bw].sum())
+    m2 = cv2.getRotationMatrix2D((ax + bw / 2, ay + bh / 2), ang, 1.0)
+    m2[:, 2] += np.array([dx, dy])
+    # Only the part of the band up to this glyph's window and ink box is warped.
+    wx, wy = _window_origin(ax, ay, bw, bh)
+    right, low = max(wx + WINDOW_W, ax + bw + 3), max(wy + WINDOW_H, ay + bh + 3)
+    cb = _warp_corner(a.wbin, m2, right, low, cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+    aligned = _warp_corner(a.warped, m2, right, low, cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    rwin, cwin = _window(a.ref_s, x, y, bw, bh), _window(aligned, ax, ay, bw, bh)
+    edge = _edge_distance(rwin, cwin)
+    extra, missing = _pieces(rwin, cwin)
+    seal = sealed(rwin, cwin)
+    ink = _ink(
+        _crop(a.ref.binary, x - 3, y - 3, bw + 6, bh + 6),
+        _crop(cb, ax - 3, ay - 3, bw + 6, bh + 6),
+    )
+    cw = cbox[2] / max(x_scale(a.m, ax + bw / 2, ay + bh / 2), 1e-3)
+    ch = cbox[3] / max(y_scale(a.m, ax + bw / 2, ay + bh / 2), 1e-3)
+    raw = {
+        "edge": edge,
+        "ncc": ncc,
+        "ncc0": ncc0,
+        "ink": ink,
+        "extra": extra,
+        "missing": missing,
+        "sealed": seal,
+        "dx": dx,
+        "dy": dy,
+        "angle": ang,
+        "rot_drop": rot_drop,
+        "xscale": xs,
+        "ncc_x": ncc_x,
+        "r_area": r_area,
+        "c_area": c_area,
+        "r_w": float(bw),
+        "c_w": float(cw),
+        "r_h": float(bh),
+        "c_h": float(ch),
+        "x": ax + bw / 2,
+    }
+    return raw, np.stack([rwin, cwin]).astype(np.float32)
+
+
+def measure(
+    ref: Band,
+    cand: Band,
+    *,
+    design: bool = True,
+    windows: list[np.ndarray] | None = None,
+    aligned: Aligned | None = None,
+) -> list[dict[str, float]]:
+    """Raw per-glyph measurements of a candidate band against a reference band.
+
+    ``design``: the glyph-pair network's logit for each aligned pair of windows
+    (:mod:`pipeline.vin.glyphnet`); ``windows``, when given, receives those pairs, each
+    (2, height, width) float32, reference first (the network's training data);
+    ``aligned``: the two bands' :func:`aligned_bands`, when already made.
+    """
+    a = aligned if aligned is not None else aligned_bands(ref, cand)
     out = []
     pairs = []
-    for (x, y, bw, bh), cbox in zip(ref.boxes, cand.boxes, strict=True):
-        x0, y0 = x + margin, y + margin  # in padded coordinates, minus pad
-        tmpl = pr[y0 : y0 + bh + 2 * pad, x0 : x0 + bw + 2 * pad]
-        search = pc[
-            y0 - margin : y0 + bh + 2 * pad + margin, x0 - margin : x0 + bw + 2 * pad + margin
-        ]
-        turned = _rotations(tmpl)
-        ncc, dx, dy, ang, ncc0 = _match_glyph(tmpl, search, margin, turned)
-        rot_drop = rotation_drop(tmpl, turned=turned)
-        xs, ncc_x = width_search(tmpl, search, ang, turned)
-        r_area = float(ref.binary[y : y + bh, x : x + bw].sum())
-        sx, sy_ = round(x + dx), round(y + dy)
-        c_area = float(wbin[max(sy_, 0) : max(sy_, 0) + bh, max(sx, 0) : max(sx, 0) + bw].sum())
-        m2 = cv2.getRotationMatrix2D((x + bw / 2, y + bh / 2), ang, 1.0)
-        m2[:, 2] += np.array([dx, dy])
-        # Only the part of the band up to this glyph's window and ink box is warped.
-        wx, wy = _window_origin(x, y, bw, bh)
-        right, low = max(wx + WINDOW_W, x + bw + 3), max(wy + WINDOW_H, y + bh + 3)
-        cb = _warp_corner(wbin, m2, right, low, cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
-        aligned = _warp_corner(warped, m2, right, low, cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        rwin, cwin = _window(ref_s, x, y, bw, bh), _window(aligned, x, y, bw, bh)
-        pairs.append(np.stack([rwin, cwin]).astype(np.float32))
-        edge = _edge_distance(rwin, cwin)
-        extra, missing = _pieces(rwin, cwin)
-        seal = sealed(rwin, cwin)
-        ink = _ink(
-            _crop(ref.binary, x - 3, y - 3, bw + 6, bh + 6), _crop(cb, x - 3, y - 3, bw + 6, bh + 6)
-        )
-        cw = cbox[2] / max(x_scale(m, x + bw / 2, y + bh / 2), 1e-3)
-        ch = cbox[3] / max(y_scale(m, x + bw / 2, y + bh / 2), 1e-3)
-        out.append(
-            {
-                "edge": edge,
-                "ncc": ncc,
-                "ncc0": ncc0,
-                "ink": ink,
-                "extra": extra,
-                "missing": missing,
-                "sealed": seal,
-                "dx": dx,
-                "dy": dy,
-                "angle": ang,
-                "rot_drop": rot_drop,
-                "xscale": xs,
-                "ncc_x": ncc_x,
-                "r_area": r_area,
-                "c_area": c_area,
-                "r_w": float(bw),
-                "c_w": float(cw),
-                "r_h": float(bh),
-                "c_h": float(ch),
-                "x": x + bw / 2,
-            }
-        )
+    for box, cbox in zip(ref.boxes, cand.boxes, strict=True):
+        raw, pair = _glyph(a, box, box, cbox)
+        out.append(raw)
+        pairs.append(pair)
     if windows is not None:
         windows.extend(pairs)
     if design and pairs:
         for g, logit in zip(out, glyphnet.logits(np.stack(pairs)), strict=True):
+            g["design"] = float(logit)
+    return out
+
+
+def measure_across(
+    a: Aligned, pairs: Sequence[tuple[int, int]], *, design: bool = True
+) -> list[dict[str, float]]:
+    """Raw measurements of the candidate's glyph ``i`` against the reference's glyph ``j``
+    (the same character elsewhere in the VIN, punched by the same die), for each ``(i, j)``
+    of ``pairs``: the reference glyph is searched for where glyph ``i`` should be, centred
+    on its box. The die's shape measurements are comparable with :func:`measure`'s; the
+    offsets and the angle are those between two positions and mean nothing here."""
+    out = []
+    wins = []
+    for i, j in pairs:
+        xi, yi, wi, hi = a.ref.boxes[i]
+        box = a.ref.boxes[j]
+        h, w = a.ref_s.shape
+        ax = min(max(round(xi + wi / 2 - box[2] / 2), 0), w - box[2])
+        ay = min(max(round(yi + hi / 2 - box[3] / 2), 0), h - box[3])
+        at = (ax, ay, box[2], box[3])
+        raw, pair = _glyph(a, box, at, a.cand.boxes[i])
+        out.append(raw)
+        wins.append(pair)
+    if design and wins:
+        for g, logit in zip(out, glyphnet.logits(np.stack(wins)), strict=True):
             g["design"] = float(logit)
     return out
