@@ -101,3 +101,20 @@ def test_lighting_follows_a_wide_gaussian_blur() -> None:
     cheap = band_mod._lighting(f, 30.0)
     assert cheap.shape == f.shape and cheap.dtype == np.float32
     assert float(np.abs(cheap - direct).max() / direct.mean()) < 0.05
+
+
+def test_a_faint_first_glyph_is_found_rather_than_a_glyph_cut_in_two() -> None:
+    """``data/band_faint_*.jpg`` is genuine pair 121 of ``evalgen.pairs(122, "B", 910)`` (a
+    tuning seed): the reference's first glyph, an E, is punched faintly. At the first
+    threshold it was not found and the second W was cut in two to make up 17 boxes, so every
+    glyph met its neighbour and the pair was called a clone; the row of 17 at a lower
+    threshold, without a glyph cut in two, is taken instead."""
+    ref_img = decode((DATA / "band_faint_ref.jpg").read_bytes())
+    cand_img = decode((DATA / "band_faint_cand.jpg").read_bytes())
+    assert ref_img is not None and cand_img is not None
+    ref, cand = rectify(ref_img), rectify(cand_img)
+    assert ref is not None and ref.complete and cand is not None and cand.complete
+    gaps = np.diff([x + w / 2 for x, _, w, _ in ref.boxes])
+    assert gaps.min() > band_mod.CUT_GAP * np.median(gaps)
+    result = compare_bands(ref, cand)
+    assert result.verdict == "match", result.note
