@@ -66,7 +66,7 @@ class RubbingCompare(Check):
             return review("rubbing_no_reference", vin=vin)
         ref_band = references.band(ref_info)
         cand_band = band_of(item)
-        result = compare_bands(ref_band, cand_band, self._thresholds())
+        result = compare_bands(ref_band, cand_band, self._thresholds(), vin)
         if ref_band is not None and ref_band.boxes:
             cand_read = vin_read_of(ctx, item, self.params.min_confidence)
             kept = len(ref_band.reads)

@@ -41,7 +41,7 @@ from pipeline.vin import compare, glyphnet
 from pipeline.vin.band import Band, rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds
 from pipeline.vin.evalgen import KINDS, pairs
-from pipeline.vin.glyphs import measure
+from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
 from pipeline.vin.reading import read_band
 from pipeline.vin.rubbing import decode
 
@@ -58,20 +58,30 @@ class Job:
     windows: bool = False
     keystone: float = 0.0
     turn: float = 0.0
+    across: bool = False
 
+
+# Glyphs measured against the reference's other stampings of their character by ``capture
+# --across``: evidence from this share of the limit (below the comparison's ACROSS_FLOOR, so
+# other thresholds can be replayed).
+ACROSS_CAPTURE = 0.2
 
 # Where a record keeps its raw measurements and, captured with windows, their window pairs.
 WINDOW_KEYS = (("raw", "windows"), ("raw_turned", "windows_turned"))
 
 
-def _measure_into(rec: dict[str, Any], raw_key: str, ref: Band, cand: Band, windows: bool) -> None:
+def _measure_into(
+    rec: dict[str, Any], raw_key: str, ref: Band, cand: Band, windows: bool
+) -> Aligned:
     """``measure(ref, cand)`` into ``rec[raw_key]``, with ``windows`` the window pairs too
-    (under the key ``WINDOW_KEYS`` pairs with it)."""
+    (under the key ``WINDOW_KEYS`` pairs with it); the bands as aligned for it."""
     windows_key = dict(WINDOW_KEYS)[raw_key]
     wins: list[np.ndarray] | None = [] if windows else None
-    rec[raw_key] = measure(ref, cand, windows=wins)
+    aligned = aligned_bands(ref, cand)
+    rec[raw_key] = measure(ref, cand, windows=wins, aligned=aligned)
     if wins is not None:
         rec[windows_key] = np.stack(wins).astype(np.float16)
+    return aligned
 
 
 def _capture_group(job: Job) -> list[dict[str, Any]]:
@@ -94,9 +104,23 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                                "kind": pair.kind, "vin": pair.vin,
                                "positions": list(pair.positions)}  # fmt: skip
         if ref is not None and cand is not None and ref.complete and cand.complete:
-            _measure_into(rec, "raw", ref, cand, job.windows)
-            if compare.worth_turning(compare.decide(rec["raw"], Thresholds())):
+            aligned = _measure_into(rec, "raw", ref, cand, job.windows)
+            first = compare.decide(rec["raw"], Thresholds())
+            if compare.worth_turning(first):
                 _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
+            if job.across:
+                # Every glyph that could be a suspect under other thresholds (a third of the
+                # limit where the default's floor is ACROSS_FLOOR).
+                lift = compare.ACROSS_FLOOR / ACROSS_CAPTURE
+                low = replace(
+                    first,
+                    glyphs=tuple(replace(g, suspicion=g.suspicion * lift) for g in first.glyphs),
+                )
+                found = compare.across_pairs(low, pair.vin)
+                measured = measure_across(aligned, found)
+                rec["across"] = [[i, j, r] for (i, j), r in zip(found, measured, strict=True)]
+                own = measure_across(aligned_self(ref), found)
+                rec["across_ref"] = [[i, j, r] for (i, j), r in zip(found, own, strict=True)]
         if ocr is not None and ref is not None and cand is not None and cand.boxes:
             rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
         out.append(rec)
@@ -112,11 +136,12 @@ def capture(
     windows: bool = False,
     keystone: float = 0.0,
     turn: float = 0.0,
+    across: bool = False,
 ) -> list[dict[str, Any]]:
     """Records of ``n`` pairs per style A-D for each seed (style k on seed + k); with
     ``windows``, each record's window pairs as arrays (``windows``, ``windows_turned``)."""
     jobs = [
-        Job(base + k, style, n, disturb, read, windows, keystone, turn)
+        Job(base + k, style, n, disturb, read, windows, keystone, turn, across)
         for base in seeds
         for k, style in enumerate("ABCD")
     ]
@@ -162,23 +187,33 @@ def rescore(records: list[dict[str, Any]], capture: Path, models: list[Path]) ->
                     g["design"] = float(v)
 
 
-def replay(rec: dict[str, Any], t: Thresholds) -> Comparison:
+def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Comparison:
     """The comparison's outcome for a captured record, as ``compare_to_band`` decides it."""
     raw = rec.get("raw")
     if raw is None:
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
     result = compare.decide_upright(raw, lambda: rec.get("raw_turned"), t)
+    if across and "across" in rec:
+        found = compare.across_pairs(result, rec["vin"])
+        kept = {(i, j): r for i, j, r in rec["across"]}
+        own = {(i, j): r for i, j, r in rec["across_ref"]}
+        found = [p for p in found if p in kept]
+        if found:
+            grouped = compare.group_across(found, [kept[p] for p in found], [own[p] for p in found])
+            result = compare.with_across(result, raw, grouped, t)
     reads = rec.get("reads")
     if reads:
         result = compare.with_text(result, reads[0], reads[1], rec["vin"])
     return result
 
 
-def tally(records: list[dict[str, Any]], t: Thresholds) -> dict[str, tuple[int, int]]:
+def tally(
+    records: list[dict[str, Any]], t: Thresholds, across: bool = True
+) -> dict[str, tuple[int, int]]:
     """(right, total) per kind: ``match`` right for genuine pairs, ``mismatch`` for the rest."""
     out = {k: (0, 0) for k in KINDS}
     for rec in records:
-        verdict = replay(rec, t).verdict
+        verdict = replay(rec, t, across).verdict
         ok = verdict == ("match" if rec["kind"] == "genuine" else "mismatch")
         right, total = out[rec["kind"]]
         out[rec["kind"]] = (right + ok, total + 1)
@@ -210,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--read", action="store_true", help="also keep both OCR reads")
     c.add_argument("--windows", action="store_true", help="also keep the glyph window pairs")
     c.add_argument("--procs", type=int, default=1)
+    c.add_argument(
+        "--across",
+        action="store_true",
+        help="also measure glyphs against the reference's other stampings of their character",
+    )
     d = sub.add_parser("decide", help="decide captured pairs under given thresholds")
     d.add_argument("captures", type=Path, nargs="+")
     d.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
@@ -219,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         type=Path,
         help="score the kept windows with this ONNX network instead (several: their mean)",
+    )
+    d.add_argument(
+        "--without-across",
+        action="store_true",
+        help="ignore the measurements against other stampings (capture --across)",
     )
     args = p.parse_args(argv)
     if args.command == "capture":
@@ -232,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             windows=args.windows,
             keystone=args.keystone,
             turn=args.turn,
+            across=args.across,
         )
         save(records, args.out)
         print(f"{args.out}: {len(records)} pairs")
@@ -242,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             records = json.load(fh)
         if args.model:
             rescore(records, path, args.model)
-        counts = tally(records, t)
+        counts = tally(records, t, not args.without_across)
         right = sum(r for r, _ in counts.values())
         total = sum(n for _, n in counts.values())
         g_right, g_total = counts["genuine"]

@@ -79,10 +79,11 @@ def compare_to_band(
     ``rubbing_compare`` check keeps it beside the reference image, ``rubbing compare --pairs``
     for the run), and its OCR read is kept in the band (``Band.reads``) after the first.
     With OCR, the two reads are compared (:func:`~pipeline.vin.compare.with_text`); the
-    registered ``vin``, when known, tells where the reference itself was misread.
+    registered ``vin``, when known, tells where the reference itself was misread and which
+    of its glyphs are stampings of one character (:func:`~pipeline.vin.compare.with_across`).
     """
     cand = rectify(candidate) if candidate is not None else None
-    comparison = compare_bands(ref, cand, thresholds)
+    comparison = compare_bands(ref, cand, thresholds, vin)
     vin_read = read_band(cand, ocr) if ocr is not None and cand is not None and cand.boxes else None
     if vin_read is not None and ref is not None and ocr is not None:
         comparison = with_text(comparison, read_band(ref, ocr).vin, vin_read.vin, vin)

@@ -32,6 +32,22 @@ def test_replayed_verdicts_are_the_comparisons() -> None:
             assert replayed == direct.comparison  # scores, glyph evidence and notes as well
 
 
+def test_replayed_verdicts_with_the_other_stampings_are_the_comparisons() -> None:
+    """``capture --across`` keeps what ``compare_bands`` measures with the registered VIN
+    (each suspect-looking glyph against the reference's other stampings of its character),
+    and the replay decides as the comparison does."""
+    records = offline.capture([4242], 4, across=True)
+    assert any(r.get("across") for r in records)
+    t = Thresholds()
+    for k, style in enumerate("ABCD"):
+        for i, pair in enumerate(pairs(4, style, 4242 + k)):
+            rec = records[4 * k + i]
+            direct = compare_images(
+                decode(pair.reference), decode(pair.candidate), overlay=False, vin=pair.vin
+            )
+            assert offline.replay(rec, t) == direct.comparison
+
+
 def test_capture_and_decide_from_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
