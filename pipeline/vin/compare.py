@@ -644,16 +644,21 @@ def across_pairs(comparison: Comparison, vin: str | None) -> list[tuple[int, int
     ]
 
 
+# Per glyph, per other stamping of its character: the candidate's glyph and the reference's
+# own, each measured against that stamping.
+Across = dict[int, dict[int, tuple[dict[str, float], dict[str, float]]]]
+
+
 def group_across(
     pairs: Sequence[tuple[int, int]],
     cand: Sequence[dict[str, float]],
     ref: Sequence[dict[str, float]],
-) -> dict[int, list[tuple[dict[str, float], dict[str, float]]]]:
+) -> Across:
     """:func:`~pipeline.vin.glyphs.measure_across`'s measurements (the candidate's glyphs and
     the reference's own, against the reference's other stampings) grouped by glyph."""
-    out: dict[int, list[tuple[dict[str, float], dict[str, float]]]] = {}
-    for (i, _), c, r in zip(pairs, cand, ref, strict=True):
-        out.setdefault(i, []).append((c, r))
+    out: Across = {}
+    for (i, j), c, r in zip(pairs, cand, ref, strict=True):
+        out.setdefault(i, {})[j] = (c, r)
     return out
 
 
@@ -678,7 +683,7 @@ def _swapped(
 def with_across(
     comparison: Comparison,
     raw: list[dict[str, float]],
-    across: dict[int, list[tuple[dict[str, float], dict[str, float]]]],
+    across: Across,
     t: Thresholds,
     clear: float | None = None,
     odd: float | None = None,
@@ -697,26 +702,39 @@ def with_across(
     candidate's glyph, measured against ``j`` instead, comes under ``clear`` of the limit
     (its position and turn still its own), the glyph's evidence is that. A re-punch or an
     altered glyph stands beside reference stampings that agree with each other, so it keeps
-    its own evidence whatever it would measure against them.
+    its own evidence whatever it would measure against them. A suspect cleared so is named in
+    the note with the stamping it was judged against.
     """
     if not across:
         return comparison
     clear = ACROSS_CLEAR if clear is None else clear
     odd = ACROSS_ODD if odd is None else odd
     glyphs = list(comparison.glyphs)
+    judged: dict[int, int] = {}  # glyph -> the stamping it was judged against
     for i, others in across.items():
-        best = glyphs[i].suspicion
-        for cand_j, ref_j in others:
+        best, by = glyphs[i].suspicion, -1
+        for j, (cand_j, ref_j) in others.items():
             if _swapped(raw, i, ref_j, t)[1] < odd:
                 continue
-            best = min(best, _swapped(raw, i, cand_j, t)[0])
-        if best < clear:
+            evidence = _swapped(raw, i, cand_j, t)[0]
+            if evidence < best:
+                best, by = evidence, j
+        if best < clear and by >= 0:
             glyphs[i] = replace(glyphs[i], suspicion=best)
+            judged[i] = by
     suspects = tuple(g.index for g in glyphs if g.suspicion > 1.0)
     if suspects == comparison.suspects:
         return replace(comparison, glyphs=tuple(glyphs))
     worst = max(max(g.suspicion for g in glyphs), _clone(_features(raw, t), t))
-    note = ", ".join(f"{i + 1}:{glyphs[i].why}" for i in suspects)
+    # A reviewer sees which reference glyphs were passed over, and for which stamping.
+    note = ", ".join(
+        [f"{i + 1}:{glyphs[i].why}" for i in suspects]
+        + [
+            f"{i + 1}: reference stamping odd, judged against {j + 1}"
+            for i, j in sorted(judged.items())
+            if i in comparison.suspects and i not in suspects
+        ]
+    )
     return replace(
         comparison,
         verdict="mismatch" if suspects else "match",

@@ -53,6 +53,10 @@ def test_a_spoilt_reference_glyph_is_judged_by_its_other_stampings(style: str, s
     result = compare_bands(spoilt, cand, vin=VIN)
     assert i not in result.suspects, result.note
     assert result.verdict == "match", result.note
+    # The reviewer is told which stamping the glyph was judged against instead.
+    judged = f"{i + 1}: reference stamping odd, judged against "
+    assert result.note.startswith(judged), result.note
+    assert VIN[int(result.note.removeprefix(judged)) - 1] == VIN[i]
 
 
 def test_a_spoilt_glyph_whose_character_the_vin_has_once_stays_suspect() -> None:
