@@ -1,9 +1,9 @@
 """Tuning the rubbing comparison offline: measure bench pairs once, decide them many times.
 
     python -m pipeline.vin.offline capture tune.json.gz --seeds 4242,1234 --pairs 150 [--read]
-        [--disturb glare] [--keystone 0.2] [--turn 90] [--windows] [--procs 2]
+        [--disturb glare] [--keystone 0.2] [--turn 90] [--windows] [--across] [--procs 2]
     python -m pipeline.vin.offline decide tune.json.gz [more.json.gz ...] [--set design=3.7 ...]
-        [--model other.onnx ...]
+        [--model other.onnx ...] [--without-across]
 
 ``capture`` makes the pairs ``inspectpipe bench rubbing --styles A,B,C,D --seed S --pairs N``
 makes (style group k on seed S + k, the disturbances from the bench's own random stream,
@@ -15,6 +15,12 @@ comparison would look at them, and with ``--read`` both OCR reads. ``decide`` re
 any :class:`~pipeline.vin.compare.Thresholds` and prints what the bench prints for accuracy:
 a sweep of a scale takes seconds instead of a bench run per value. Session 12 chose its
 decision this way; a change to the measurements themselves needs a new capture.
+
+``--across`` also keeps, for every glyph whose character the VIN repeats and whose evidence
+reaches ``ACROSS_CAPTURE`` of the limit, its measurements against the reference's other
+stampings of that character and the reference's own glyph's (what
+:func:`pipeline.vin.compare.with_across` weighs with the registered VIN); ``decide`` uses them
+unless ``--without-across``.
 
 ``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
 in ``tune.json.gz.windows.npz``; ``decide --model`` then scores them again with other
@@ -109,8 +115,8 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
             if compare.worth_turning(first):
                 _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
             if job.across:
-                # Every glyph that could be a suspect under other thresholds (a third of the
-                # limit where the default's floor is ACROSS_FLOOR).
+                # Every glyph the comparison could measure so under other thresholds: from
+                # ACROSS_CAPTURE of the limit (the comparison's floor is ACROSS_FLOOR).
                 lift = compare.ACROSS_FLOOR / ACROSS_CAPTURE
                 low = replace(
                     first,
