@@ -342,7 +342,7 @@ def _row_key(boxes: Sequence[Sequence[int]]) -> tuple[int, bool, bool]:
 
 
 # Neighbouring glyphs of an even row stand about a pitch apart; two pieces of one glyph
-# stand half a pitch apart. Session 17, tuning captures (5,000 pairs): 4,900 -> 4,903 right
+# stand half a pitch apart. Session 17, tuning captures (5,000 pairs): 4,901 -> 4,903 right
 # (the faint first E of tuning seed 910 B #121, undisturbed and wrinkled, found at a lower
 # threshold; 2 of 2,400 undisturbed pairs' bands changed).
 CUT_GAP = 0.6

@@ -626,10 +626,12 @@ ACROSS_CLEAR = 1.0
 ACROSS_ODD = 0.5
 
 
-def across_pairs(comparison: Comparison, vin: str | None) -> list[tuple[int, int]]:
+def across_pairs(
+    comparison: Comparison, vin: str | None, floor: float = ACROSS_FLOOR
+) -> list[tuple[int, int]]:
     """(glyph, other position of the same character) for each glyph whose evidence reaches
-    :data:`ACROSS_FLOOR` and whose character the registered ``vin`` repeats; none for a
-    clone, a candidate turned upside down or an unreadable band."""
+    ``floor`` (:data:`ACROSS_FLOOR`) and whose character the registered ``vin`` repeats; none
+    for a clone, a candidate turned upside down or an unreadable band."""
     text = (vin or "").strip().upper()
     if comparison.verdict == "unreadable" or comparison.turned or len(text) != LENGTH:
         return []
@@ -638,7 +640,7 @@ def across_pairs(comparison: Comparison, vin: str | None) -> list[tuple[int, int
     return [
         (g.index, j)
         for g in comparison.glyphs
-        if g.suspicion >= ACROSS_FLOOR
+        if g.suspicion >= floor
         for j in range(LENGTH)
         if j != g.index and text[j] == text[g.index]
     ]

@@ -601,18 +601,12 @@ def measure(
     ``aligned``: the two bands' :func:`aligned_bands`, when already made.
     """
     a = aligned if aligned is not None else aligned_bands(ref, cand)
-    out = []
-    pairs = []
-    for box, cbox in zip(ref.boxes, cand.boxes, strict=True):
-        raw, pair = _glyph(a, box, box, cbox)
-        out.append(raw)
-        pairs.append(pair)
-    if windows is not None:
-        windows.extend(pairs)
-    if design and pairs:
-        for g, logit in zip(out, glyphnet.logits(np.stack(pairs)), strict=True):
-            g["design"] = float(logit)
-    return out
+    return _measured(
+        a,
+        [(box, box, cbox) for box, cbox in zip(ref.boxes, cand.boxes, strict=True)],
+        design,
+        windows,
+    )
 
 
 def measure_across(
@@ -623,19 +617,34 @@ def measure_across(
     of ``pairs``: the reference glyph is searched for where glyph ``i`` should be, centred
     on its box. The die's shape measurements are comparable with :func:`measure`'s; the
     offsets and the angle are those between two positions and mean nothing here."""
-    out = []
-    wins = []
+    h, w = a.ref_s.shape
+    places = []
     for i, j in pairs:
         xi, yi, wi, hi = a.ref.boxes[i]
         box = a.ref.boxes[j]
-        h, w = a.ref_s.shape
         ax = min(max(round(xi + wi / 2 - box[2] / 2), 0), w - box[2])
         ay = min(max(round(yi + hi / 2 - box[3] / 2), 0), h - box[3])
-        at = (ax, ay, box[2], box[3])
-        raw, pair = _glyph(a, box, at, a.cand.boxes[i])
+        places.append((box, (ax, ay, box[2], box[3]), a.cand.boxes[i]))
+    return _measured(a, places, design)
+
+
+def _measured(
+    a: Aligned,
+    places: Sequence[tuple[Sequence[int], Sequence[int], Sequence[int]]],
+    design: bool,
+    windows: list[np.ndarray] | None = None,
+) -> list[dict[str, float]]:
+    """:func:`_glyph` for each (reference box, where it is searched for, candidate box) of
+    ``places``, with the network's logits (``design``) and the window pairs (``windows``)."""
+    out = []
+    pairs = []
+    for box, at, cbox in places:
+        raw, pair = _glyph(a, box, at, cbox)
         out.append(raw)
-        wins.append(pair)
-    if design and wins:
-        for g, logit in zip(out, glyphnet.logits(np.stack(wins)), strict=True):
+        pairs.append(pair)
+    if windows is not None:
+        windows.extend(pairs)
+    if design and pairs:
+        for g, logit in zip(out, glyphnet.logits(np.stack(pairs)), strict=True):
             g["design"] = float(logit)
     return out

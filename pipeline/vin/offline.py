@@ -117,12 +117,7 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
             if job.across:
                 # Every glyph the comparison could measure so under other thresholds: from
                 # ACROSS_CAPTURE of the limit (the comparison's floor is ACROSS_FLOOR).
-                lift = compare.ACROSS_FLOOR / ACROSS_CAPTURE
-                low = replace(
-                    first,
-                    glyphs=tuple(replace(g, suspicion=g.suspicion * lift) for g in first.glyphs),
-                )
-                found = compare.across_pairs(low, pair.vin)
+                found = compare.across_pairs(first, pair.vin, ACROSS_CAPTURE)
                 measured = measure_across(aligned, found)
                 rec["across"] = [[i, j, r] for (i, j), r in zip(found, measured, strict=True)]
                 own = measure_across(aligned_self(ref), found)
