@@ -61,6 +61,12 @@ WAVY_FLOOR = 0.25
 # while genuine pairs misread by OCR sit at 0.25-0.35 (tuning seeds 4242, 1234, 909, 2718:
 # genuine pairs flagged 23 -> 18 of 1,227, no look-alike lost).
 TEXT_CONFIRM = 0.35
+# A look-alike is made by adding strokes (3→8, 1→7, C→G, 0→8): ink the reference lacks. A
+# read difference is confirmed only where the candidate glyph has an extra stroke piece of
+# TEXT_EXTRA of its scale, walls off a counter more firmly by TEXT_SEALED of its scale (one
+# step of the seal search is 0.31 of it), or gains more ink than it loses; a genuine glyph
+# misread for ink the pencil missed (an 8 read as 3, a 0 as 9) has none of these.
+TEXT_EXTRA, TEXT_SEALED = 0.75, 0.25
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,7 @@ class GlyphScore:
     missing: float = 0.0
     sealed: float = 0.0
     design: float = 0.0
+    added: bool = False  # ink the candidate has and the reference lacks (confirms a read)
 
 
 @dataclass(frozen=True)
@@ -432,11 +439,9 @@ def band_scale(
     return scale * float(np.clip(own / scale, floor, ceiling))
 
 
-def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each glyph's combined evidence (in units of ``glyph_limit``), its main component and
-    the components (one row per measurement of :data:`NAMES`).
+def _scales(f: dict[str, np.ndarray], t: Thresholds) -> list[float]:
+    """This band's scale of each measurement of :data:`NAMES`.
 
-    Half a scale is free: genuine glyphs often sit there on one measurement, rarely on two.
     The ``shift`` scale widens on a wavy film (``Thresholds.wave_shift_onset``); the
     hand-made shape measurements count at ``hand_made`` times their scales; every scale
     then widens as far as the band's own glyphs disagree (``noisy_band``, ``noisy_ceiling``).
@@ -445,7 +450,7 @@ def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.n
     hand = t.hand_made
     shift = band_scale(f["shift"], t.shift * wavy, t.shift_band, t.shift_floor)
     extra = band_scale(f["extra"], t.extra * hand, t.extra_band, t.extra_floor)
-    scales = [
+    return [
         band_scale(f[n], s, t.noisy_band, 1.0, t.noisy_ceiling)
         for n, s in zip(
             NAMES,
@@ -464,8 +469,28 @@ def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.n
             strict=True,
         )
     ]
+
+
+def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each glyph's combined evidence (in units of ``glyph_limit``), its main component and
+    the components (one row per measurement of :data:`NAMES`, each in units of its
+    :func:`_scales`). Half a scale is free: genuine glyphs often sit there on one
+    measurement, rarely on two."""
+    scales = _scales(f, t)
     parts = np.vstack([np.maximum(f[n] / s - 0.5, 0.0) for n, s in zip(NAMES, scales, strict=True)])
     return np.sqrt((parts**2).sum(axis=0)) / t.glyph_limit, parts.argmax(axis=0), parts
+
+
+def _added(f: dict[str, np.ndarray], t: Thresholds) -> np.ndarray:
+    """Whether each candidate glyph has ink the reference lacks, as an alteration to a
+    look-alike leaves: an extra stroke piece of ``TEXT_EXTRA`` of its scale, a counter
+    walled off more firmly by ``TEXT_SEALED`` of its scale, or more ink gained than lost
+    (its extra piece, in units of its scale, at least its missing one)."""
+    scales = dict(zip(NAMES, _scales(f, t), strict=True))
+    extra = f["extra"] / scales["extra"]
+    sealed = f["sealed"] / scales["sealed"]
+    missing = f["missing"] / scales["missing"]
+    return (extra >= TEXT_EXTRA) | (sealed >= TEXT_SEALED) | (extra >= missing)
 
 
 def _clone(f: dict[str, np.ndarray], t: Thresholds) -> float:
@@ -491,6 +516,7 @@ def decide(raw: list[dict[str, float]], t: Thresholds) -> Comparison:
     """Turn raw measurements into glyph scores, suspects, a verdict and a score."""
     f = _features(raw, t)
     susp, main, _ = _evidence(f, t)
+    added = _added(f, t)
     why = [NAMES[int(k)] for k in main]
     glyphs = tuple(
         GlyphScore(
@@ -507,6 +533,7 @@ def decide(raw: list[dict[str, float]], t: Thresholds) -> Comparison:
             float(f["missing"][i]),
             float(f["sealed"][i]),
             float(f["design"][i]),
+            bool(added[i]),
         )
         for i in range(len(raw))
     )
@@ -533,7 +560,9 @@ def with_text(
     Both bands are read by the same OCR, so a genuine pair's glyphs usually read alike; more
     than three differences mean one read is unreliable and the text is ignored. OCR only
     proposes: the glyph's own evidence must reach ``TEXT_CONFIRM`` of its limit, so a misread
-    of two identical glyphs does not flag a genuine rubbing. With the registered ``vin``, a
+    of two identical glyphs does not flag a genuine rubbing, and the candidate glyph must have
+    ink the reference lacks (``GlyphScore.added``): a look-alike is made by adding strokes,
+    while OCR misreads a genuine glyph where the pencil missed some. With the registered ``vin``, a
     position where the *reference* reads otherwise than the VIN is not compared: the archived
     rubbing was enrolled for that VIN, so there the reference was misread (the candidate's
     read is never measured against the VIN here; ``vin_match`` does that).
@@ -556,7 +585,11 @@ def with_text(
     if len(diff) > 3:
         return comparison
     by_index = {g.index: g for g in comparison.glyphs}
-    diff = [i for i in diff if i in by_index and by_index[i].suspicion >= TEXT_CONFIRM]
+    diff = [
+        i
+        for i in diff
+        if i in by_index and by_index[i].suspicion >= TEXT_CONFIRM and by_index[i].added
+    ]
     if not diff:
         return comparison
     suspects = tuple(sorted(set(comparison.suspects) | set(diff)))

@@ -37,7 +37,7 @@ def _raw(n: int = 17, **over: dict[int, float]) -> list[dict[str, float]]:
             "missing": 0.1, "dx": 0.0, "dy": 0.0, "angle": 0.0, "rot_drop": 0.05,
             "xscale": 0.0, "ncc_x": 0.98, "r_area": 400.0, "c_area": 400.0,
             "r_w": 30.0, "c_w": 30.0, "r_h": 48.0, "c_h": 48.0, "x": 20.0 + 40.0 * i,
-            "design": -6.0,
+            "design": -6.0, "sealed": 0.0,
         }  # fmt: skip
         for name, values in over.items():
             g[name] = values.get(i, g[name])
@@ -298,11 +298,23 @@ def test_a_turn_that_nearly_meets_its_demands_counts_in_part() -> None:
 VIN = "LSVAU218032183154"  # index 9 (the 10th glyph) is a 3
 
 
+def _with_ink(t: Thresholds, **ink: dict[int, float]) -> list[dict[str, float]]:
+    """A band whose glyph 10 has edge evidence of 1.2 ``TEXT_CONFIRM`` and ``ink``."""
+    edge = t.edge * t.hand_made * (0.5 + 1.2 * compare.TEXT_CONFIRM * t.glyph_limit)
+    return _raw(edge={9: 0.03 + edge}, **ink)
+
+
+# An extra stroke piece 1.2 times what confirms a read (the band is quiet: its scale is at
+# ``extra_floor`` of ``extra``).
+def _added(t: Thresholds) -> float:
+    return 0.1 + 1.2 * compare.TEXT_EXTRA * t.extra * t.hand_made * t.extra_floor
+
+
 def test_a_read_difference_needs_some_evidence_of_the_glyph() -> None:
     t = Thresholds()
-    edge = t.edge * t.hand_made * (0.5 + 1.2 * compare.TEXT_CONFIRM * t.glyph_limit)
-    plain, off = decide(_raw(), t), decide(_raw(edge={9: 0.03 + edge}), t)
+    plain, off = decide(_raw(), t), decide(_with_ink(t, extra={9: _added(t)}), t)
     assert off.verdict == "match" and off.glyphs[9].suspicion > compare.TEXT_CONFIRM
+    assert off.glyphs[9].added
     altered = VIN[:9] + "8" + VIN[10:]  # a 3 read as an 8 (not a pair OCR swaps on its own)
     assert compare.with_text(plain, VIN, altered).verdict == "match"
     flagged = compare.with_text(off, VIN, altered)
@@ -311,10 +323,33 @@ def test_a_read_difference_needs_some_evidence_of_the_glyph() -> None:
     assert compare.with_text(off, VIN, VIN[:9] + "5" + VIN[10:] + "X").verdict == "match"
 
 
+def test_a_read_difference_needs_ink_the_reference_lacks() -> None:
+    # The same glyph evidence, without an added stroke: an 8 whose left half the pencil
+    # missed reads as a 3 and differs from the reference's 8 by *missing* ink, which no
+    # look-alike alteration makes. A counter walled off one step more firmly (a 0 given an
+    # 8's waist) confirms the read like an extra stroke does.
+    t = Thresholds()
+    misread = VIN[:9] + "8" + VIN[10:]
+    faint = decide(_with_ink(t, missing={9: 0.1 + 2 * t.missing}), t)
+    assert faint.glyphs[9].suspicion > compare.TEXT_CONFIRM and not faint.glyphs[9].added
+    assert compare.with_text(faint, misread, VIN).verdict == "match"
+    step = 1.2 * compare.TEXT_SEALED * t.sealed * t.hand_made
+    waist = decide(_with_ink(t, sealed={9: step}, missing={9: 0.1 + 2 * t.missing}), t)
+    assert waist.verdict == "match" and waist.glyphs[9].added
+    assert compare.with_text(waist, VIN, misread).suspects == (9,)
+    # An extra piece under TEXT_EXTRA of its scale confirms only where the glyph gained
+    # more ink than it lost.
+    small = 0.1 + 0.8 * compare.TEXT_EXTRA * t.extra * t.hand_made * t.extra_floor
+    gained = decide(_with_ink(t, extra={9: small}), t)
+    lost = decide(_with_ink(t, extra={9: small}, missing={9: 0.1 + 2 * t.missing}), t)
+    assert gained.glyphs[9].added and not lost.glyphs[9].added
+    assert compare.with_text(gained, VIN, misread).suspects == (9,)
+    assert compare.with_text(lost, VIN, misread).verdict == "match"
+
+
 def test_a_reference_misread_is_not_compared_given_the_registered_vin() -> None:
     t = Thresholds()
-    edge = t.edge * t.hand_made * (0.5 + 1.2 * compare.TEXT_CONFIRM * t.glyph_limit)
-    off = decide(_raw(edge={9: 0.03 + edge}), t)
+    off = decide(_with_ink(t, extra={9: _added(t)}), t)
     misread = VIN[:9] + "8" + VIN[10:]
     # The reference read 8 where the VIN has 3 and the candidate reads 3: the reference's
     # read is wrong there, not the stamping.
