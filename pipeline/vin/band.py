@@ -24,7 +24,7 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -876,6 +876,24 @@ def _without_marks(
     drop = max(options, key=lambda d: _mark_likeness(labels, boxes[d[0]]))
     kept = [b for i, b in enumerate(boxes) if i not in drop]
     return _drop_boxes(labels, boxes, drop), kept
+
+
+def other_ends(band: Band) -> Band | None:
+    """The band with its glyph row taken one column further along, where the row as
+    segmented had 18 columns and either end could have gone (:func:`_without_marks` chose
+    the end that looks more like a delimiter mark); None where the row had no such choice.
+
+    A film's edge or a scratch beside the row can stand a pitch from the end glyph and look
+    no less like a glyph than a mark does; the comparison tries this band when the one
+    found differs from its reference glyph by glyph (every glyph one place off)."""
+    _, boxes = _components(band.binary)
+    if len(boxes) != LENGTH + 1 or not all(_between_marks(boxes, (i,)) for i in (0, LENGTH)):
+        return None
+    rows = [tuple(tuple(b) for b in boxes[1:]), tuple(tuple(b) for b in boxes[:-1])]
+    if band.boxes not in rows:
+        return None
+    other = rows[1 - rows.index(band.boxes)]
+    return replace(band, boxes=other, reads={})  # type: ignore[arg-type]
 
 
 def _drop_boxes(labels: np.ndarray, boxes: list[list[int]], drop: Sequence[int]) -> np.ndarray:

@@ -34,11 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
-from pipeline.vin.band import GLYPH_H, LENGTH, Band, turned_band
-from pipeline.vin.glyphs import aligned_bands, aligned_self, measure, measure_across
+from pipeline.vin.band import GLYPH_H, LENGTH, Band, other_ends, turned_band
+from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
 
 # Pairs RapidOCR swaps on worn glyphs; a read difference between them says nothing.
 OCR_NOISE = frozenset(
@@ -225,6 +226,9 @@ class Comparison:
     note: str = ""
     offsets: tuple[tuple[float, float], ...] = field(default=(), repr=False)
     turned: bool = False  # the candidate was compared turned half a turn (upside down)
+    # "candidate" or "reference": that band's glyph row was taken from its other end
+    # (:func:`pipeline.vin.band.other_ends`); "" for the rows as found.
+    other_ends: str = ""
 
 
 def _detrend(
@@ -632,10 +636,32 @@ def compare_bands(
     aligned = aligned_bands(ref, cand)
     raw = measure(ref, cand, aligned=aligned)
     result = decide_upright(raw, lambda: measure(ref, turned_band(cand)), t)
+    kept = ref  # the reference band as compared (its row may be taken from its other end)
+    if worth_turning(result):
+        options: list[tuple[str, Band, Band]] = []
+        for which, r, c in (
+            ("candidate", ref, other_ends(cand)),
+            ("reference", other_ends(ref), cand),
+        ):
+            if r is not None and c is not None:
+                options.append((which, r, c))
+        tried: list[tuple[Aligned, list[dict[str, float]]]] = []
+
+        def measured(r: Band, c: Band) -> list[dict[str, float]]:
+            a = aligned_bands(r, c)
+            tried.append((a, measure(r, c, aligned=a)))
+            return tried[-1][1]
+
+        result, won = with_other_ends(
+            result, [(w, partial(measured, r, c)) for w, r, c in options], t
+        )
+        if won >= 0:
+            aligned, raw = tried[won]
+            kept = options[won][1]
     pairs = across_pairs(result, vin)
     if pairs:
         across = group_across(
-            pairs, measure_across(aligned, pairs), measure_across(aligned_self(ref), pairs)
+            pairs, measure_across(aligned, pairs), measure_across(aligned_self(kept), pairs)
         )
         result = with_across(result, raw, across, t)
     return result
@@ -778,6 +804,33 @@ def with_across(
         glyphs=tuple(glyphs),
         note=note,
     )
+
+
+def with_other_ends(
+    result: Comparison,
+    tries: Sequence[tuple[str, Callable[[], list[dict[str, float]] | None]]],
+    t: Thresholds,
+) -> tuple[Comparison, int]:
+    """Where most glyphs still differ (:func:`worth_turning`), the comparison with one band's
+    glyph row taken from its other end (:func:`~pipeline.vin.band.other_ends`) where its
+    glyphs agree better (the median glyph's evidence, as for a turned film), and which of
+    ``tries`` (whose band: "candidate" or "reference", and its measurements, or None) that
+    was (-1: none). A row found one column off (a film's edge taken for the first glyph, the
+    last glyph left out) differs glyph by glyph like another die set."""
+    if not worth_turning(result):
+        return result, -1
+    best, won = result, -1
+    for k, (which, measured) in enumerate(tries):
+        raw = measured()
+        if raw is None:
+            continue
+        other = decide(raw, t)
+        if _typical(other) < _typical(best):
+            note = "; ".join(
+                filter(None, [f"{which}'s glyph row taken from its other end", other.note])
+            )
+            best, won = replace(other, note=note, other_ends=which), k
+    return best, won
 
 
 def worth_turning(result: Comparison) -> bool:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from multiprocessing import Pool
 from pathlib import Path
@@ -44,7 +45,7 @@ import numpy as np
 
 from pipeline.bench.rubbing import DISTURB_STREAM, candidate_photo
 from pipeline.vin import compare, glyphnet
-from pipeline.vin.band import Band, rectify, turned_band
+from pipeline.vin.band import Band, other_ends, rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
@@ -90,6 +91,11 @@ def _measure_into(
     return aligned
 
 
+def _given(raw: list[dict[str, float]] | None) -> Callable[[], list[dict[str, float]] | None]:
+    """Kept measurements where the comparison asks for measurements to be taken."""
+    return lambda: raw
+
+
 def _capture_group(job: Job) -> list[dict[str, Any]]:
     """Raw measurements of one style group (``seed``, ``style``) of ``n`` pairs."""
     cv2.setNumThreads(1)
@@ -112,15 +118,37 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
         if ref is not None and cand is not None and ref.complete and cand.complete:
             aligned = _measure_into(rec, "raw", ref, cand, job.windows)
             first = compare.decide(rec["raw"], Thresholds())
+            kept = ref  # the reference band as compared
             if compare.worth_turning(first):
                 _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
+            upright = compare.decide_upright(
+                rec["raw"], _given(rec.get("raw_turned")), Thresholds()
+            )
+            if compare.worth_turning(upright):
+                # Each band's row taken from its other end, where it has that choice.
+                ends = []
+                for which, r, c in (
+                    ("candidate", ref, other_ends(cand)),
+                    ("reference", other_ends(ref), cand),
+                ):
+                    if r is not None and c is not None:
+                        a = aligned_bands(r, c)
+                        ends.append((which, r, a, measure(r, c, aligned=a)))
+                rec["raw_ends"] = [[which, raw] for which, _, _, raw in ends]
+                chosen, won = compare.with_other_ends(
+                    upright, [(w, _given(raw)) for w, _, _, raw in ends], Thresholds()
+                )
+                if won >= 0:  # the glyphs measured against other stampings are these
+                    first = chosen
+                    rec["across_on"] = ends[won][0]
+                    kept, aligned = ends[won][1], ends[won][2]
             if job.across:
                 # Every glyph the comparison could measure so under other thresholds: from
                 # ACROSS_CAPTURE of the limit (the comparison's floor is ACROSS_FLOOR).
                 found = compare.across_pairs(first, pair.vin, ACROSS_CAPTURE)
                 measured = measure_across(aligned, found)
                 rec["across"] = [[i, j, r] for (i, j), r in zip(found, measured, strict=True)]
-                own = measure_across(aligned_self(ref), found)
+                own = measure_across(aligned_self(kept), found)
                 rec["across_ref"] = [[i, j, r] for (i, j), r in zip(found, own, strict=True)]
         if ocr is not None and ref is not None and cand is not None and cand.boxes:
             rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
@@ -194,7 +222,11 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
     if raw is None:
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
     result = compare.decide_upright(raw, lambda: rec.get("raw_turned"), t)
-    if across and "across" in rec:
+    ends = rec.get("raw_ends", [])
+    result, won = compare.with_other_ends(result, [(w, _given(other)) for w, other in ends], t)
+    if won >= 0:
+        raw = ends[won][1]
+    if across and "across" in rec and rec.get("across_on", "") == result.other_ends:
         found = compare.across_pairs(result, rec["vin"])
         kept = {(i, j): r for i, j, r in rec["across"]}
         own = {(i, j): r for i, j, r in rec["across_ref"]}

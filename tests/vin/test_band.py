@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from pipeline.vin import band as band_mod
-from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, rectify
-from pipeline.vin.compare import compare_bands
+from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, other_ends, rectify
+from pipeline.vin.compare import CLONE_NOTE, Thresholds, compare_bands, decide
 from pipeline.vin.evalgen import make_pair
+from pipeline.vin.glyphs import measure
 from pipeline.vin.rubbing import decode
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -118,3 +119,28 @@ def test_a_faint_first_glyph_is_found_rather_than_a_glyph_cut_in_two() -> None:
     assert gaps.min() > band_mod.CUT_GAP * np.median(gaps)
     result = compare_bands(ref, cand)
     assert result.verdict == "match", result.note
+
+
+def test_a_film_edge_taken_for_the_first_glyph_is_passed_over_by_the_comparison() -> None:
+    """``data/band_edge_*.jpg`` is genuine pair 34 of ``evalgen.pairs(35, "A", 7001)`` (a seed
+    first used in session 18): the candidate film's left edge stands a pitch before its L,
+    and of the 18 columns either end could go; segmenting keeps the edge and leaves out the
+    last glyph (an 8 looks more like a delimiter mark than a thin edge does), so each glyph
+    met the reference's glyph one place along and the pair was called a clone. The
+    comparison takes the candidate's row from its other end (``band.other_ends``)."""
+    ref_img = decode((DATA / "band_edge_ref.jpg").read_bytes())
+    cand_img = decode((DATA / "band_edge_cand.jpg").read_bytes())
+    assert ref_img is not None and cand_img is not None
+    ref, cand = rectify(ref_img), rectify(cand_img)
+    assert ref is not None and ref.complete and cand is not None and cand.complete
+    other = other_ends(cand)
+    assert other is not None and other.boxes[:-1] == cand.boxes[1:]
+    assert other.boxes[-1][0] > cand.boxes[-1][0]  # the 8 at the right end
+    back = other_ends(other)
+    assert back is not None and back.boxes == cand.boxes
+    assert other_ends(ref) is None  # 17 columns: no choice
+    as_found = decide(measure(ref, cand), Thresholds())
+    assert as_found.note.startswith(CLONE_NOTE)
+    result = compare_bands(ref, cand, vin="LW6CKYF7XU7027668")
+    assert result.verdict == "match" and result.other_ends == "candidate", result.note
+    assert "candidate's glyph row taken from its other end" in result.note

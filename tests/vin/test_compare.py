@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -510,3 +511,47 @@ def test_the_network_logit_counts_against_its_neighbours_where_they_rose_togethe
     assert repunched.glyphs[3].design == pytest.approx(15.0)
     # Never below the band's median: a glyph among lower neighbours keeps its excess over it.
     assert compare._level(np.array([0.0, 0.0, 5.0, 5.0, 5.0, 5.0]), 1.5)[0] == 5.0
+
+
+def test_a_row_one_column_off_is_taken_from_its_other_end_only_where_that_agrees_better() -> None:
+    t = Thresholds()
+    rng = np.random.default_rng(3)
+    # Every glyph met another glyph: large, scattered offsets and shape mismatch.
+    off = _raw(
+        dx={i: float(v) for i, v in enumerate(rng.normal(0, 6, 17))},
+        ncc={i: 0.8 for i in range(17)},
+        ncc0={i: 0.8 for i in range(17)},
+        edge={i: 0.3 for i in range(17)},
+    )
+    found = compare.decide_upright(off, lambda: None, t)
+    assert compare.worth_turning(found)
+    asked: list[str] = []
+
+    def given(
+        which: str, raw: list[dict[str, float]] | None
+    ) -> Callable[[], list[dict[str, float]] | None]:
+        def measured() -> list[dict[str, float]] | None:
+            asked.append(which)
+            return raw
+
+        return measured
+
+    # The other end agrees: taken, and named.
+    taken, won = compare.with_other_ends(
+        found,
+        [("reference", given("reference", None)), ("candidate", given("candidate", _raw()))],
+        t,
+    )
+    assert won == 1 and taken.verdict == "match" and taken.other_ends == "candidate"
+    assert taken.note.startswith("candidate's glyph row taken from its other end")
+    # An other end that agrees no better (another die set either way) is not taken.
+    kept, won = compare.with_other_ends(found, [("candidate", given("candidate", off))], t)
+    assert won == -1 and kept == found
+    # A comparison where most glyphs agree asks for no other row.
+    asked.clear()
+    plain = decide(_raw(), t)
+    assert compare.with_other_ends(plain, [("candidate", given("candidate", off))], t) == (
+        plain,
+        -1,
+    )
+    assert asked == []

@@ -108,3 +108,25 @@ def test_keystoned_and_turned_captures_are_the_benchs_candidates() -> None:
         assert photo != pair.candidate
         direct = compare_images(decode(pair.reference), decode(photo), overlay=False)
         assert offline.replay(records[k], t) == direct.comparison
+
+
+def test_a_row_taken_from_its_other_end_is_replayed_as_compared() -> None:
+    """Genuine pair 34 of style A on seed 7001 (``tests/vin/data/band_edge_*.jpg``): the
+    capture keeps the candidate's row taken from its other end, and the replay takes it
+    as ``compare_bands`` does."""
+    records = offline._capture_group(offline.Job(7001, "A", 35, across=True))
+    rec = records[34]
+    assert [which for which, _ in rec["raw_ends"]] == ["candidate"]
+    disturbing = np.random.default_rng([7001, DISTURB_STREAM])
+    photos = [(p, candidate_photo(p.candidate, disturbing)) for p in pairs(35, "A", 7001)]
+    pair, photo = photos[34]
+    replayed = offline.replay(rec, Thresholds())
+    assert replayed.verdict == "match" and replayed.other_ends == "candidate"
+    assert (
+        replayed
+        == compare_images(
+            decode(pair.reference), decode(photo), vin=pair.vin, overlay=False
+        ).comparison
+    )
+    # Pairs whose glyphs mostly agree keep no other rows.
+    assert sum("raw_ends" in r for r in records) < len(records) // 2
