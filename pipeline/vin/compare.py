@@ -694,7 +694,8 @@ def across_pairs(
     text = (vin or "").strip().upper()
     if comparison.verdict == "unreadable" or comparison.turned or len(text) != LENGTH:
         return []
-    if len(comparison.glyphs) != LENGTH or comparison.note.startswith(CLONE_NOTE):
+    # A clone's note may follow what was done to compare it (a row taken from its other end).
+    if len(comparison.glyphs) != LENGTH or CLONE_NOTE in comparison.note:
         return []
     return [
         (g.index, j)

@@ -555,3 +555,21 @@ def test_a_row_one_column_off_is_taken_from_its_other_end_only_where_that_agrees
         -1,
     )
     assert asked == []
+
+
+def test_a_clone_compared_with_its_row_from_the_other_end_is_not_judged_glyph_by_glyph() -> None:
+    # Another die set found once its row was taken from its other end: the clone verdict
+    # stands; no glyph is measured against the reference's other stampings (which would
+    # leave only glyphs over the limit as suspects).
+    t = Thresholds()
+    rng = np.random.default_rng(5)
+    clone = decide(
+        _raw(
+            ncc={i: 0.8 + 0.01 * rng.random() for i in range(17)},
+            design={i: 4.0 for i in range(17)},
+        ),
+        t,
+    )
+    assert clone.note == compare.CLONE_NOTE and len(clone.suspects) == 17
+    noted = replace(clone, note="candidate's glyph row taken from its other end; " + clone.note)
+    assert compare.across_pairs(noted, VIN, 0.0) == []
