@@ -20,7 +20,10 @@ decision this way; a change to the measurements themselves needs a new capture.
 reaches ``ACROSS_CAPTURE`` of the limit, its measurements against the reference's other
 stampings of that character and the reference's own glyph's (what
 :func:`pipeline.vin.compare.with_across` weighs with the registered VIN); ``decide`` uses them
-unless ``--without-across``.
+unless ``--without-across``. Where the comparison finds most glyphs differing even turned,
+the capture also keeps the measurements with each band's glyph row taken from its other end
+(``raw_ends``, :func:`pipeline.vin.band.other_ends`), which the replay weighs as
+:func:`pipeline.vin.compare.compare_bands` does.
 
 ``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
 in ``tune.json.gz.windows.npz``; ``decide --model`` then scores them again with other
