@@ -865,17 +865,23 @@ def _without_marks(
     two pieces makes two half-pitch gaps) and the marks stand half a pitch to 1.6 pitches
     from them. Of 18, when either end could go, the one that looks more like a mark
     (:func:`_mark_likeness`) does. The marks' pixels leave ``labels`` too."""
-    extra = len(boxes) - LENGTH
-    if extra not in (1, 2):
-        return labels, boxes
-    last = len(boxes) - 1
-    tries: list[tuple[int, ...]] = [(0, last)] if extra == 2 else [(0,), (last,)]
-    options = [drop for drop in tries if _between_marks(boxes, drop)]
+    options = _mark_drops(boxes)
     if not options:
         return labels, boxes
     drop = max(options, key=lambda d: _mark_likeness(labels, boxes[d[0]]))
     kept = [b for i, b in enumerate(boxes) if i not in drop]
     return _drop_boxes(labels, boxes, drop), kept
+
+
+def _mark_drops(boxes: list[list[int]]) -> list[tuple[int, ...]]:
+    """The end columns a row could lose as delimiter marks (:func:`_between_marks`): of 19
+    both ends together, of 18 either end alone; none for another count."""
+    extra = len(boxes) - LENGTH
+    if extra not in (1, 2):
+        return []
+    last = len(boxes) - 1
+    tries: list[tuple[int, ...]] = [(0, last)] if extra == 2 else [(0,), (last,)]
+    return [drop for drop in tries if _between_marks(boxes, drop)]
 
 
 def other_ends(band: Band) -> Band | None:
@@ -887,7 +893,7 @@ def other_ends(band: Band) -> Band | None:
     no less like a glyph than a mark does; the comparison tries this band when the one
     found differs from its reference glyph by glyph (every glyph one place off)."""
     _, boxes = _components(band.binary)
-    if len(boxes) != LENGTH + 1 or not all(_between_marks(boxes, (i,)) for i in (0, LENGTH)):
+    if len(boxes) != LENGTH + 1 or len(_mark_drops(boxes)) != 2:
         return None
     rows = [tuple(tuple(b) for b in boxes[1:]), tuple(tuple(b) for b in boxes[:-1])]
     if band.boxes not in rows:

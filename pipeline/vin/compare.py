@@ -638,13 +638,7 @@ def compare_bands(
     result = decide_upright(raw, lambda: measure(ref, turned_band(cand)), t)
     kept = ref  # the reference band as compared (its row may be taken from its other end)
     if worth_turning(result):
-        options: list[tuple[str, Band, Band]] = []
-        for which, r, c in (
-            ("candidate", ref, other_ends(cand)),
-            ("reference", other_ends(ref), cand),
-        ):
-            if r is not None and c is not None:
-                options.append((which, r, c))
+        options = other_end_bands(ref, cand)
         tried: list[tuple[Aligned, list[dict[str, float]]]] = []
 
         def measured(r: Band, c: Band) -> list[dict[str, float]]:
@@ -805,6 +799,16 @@ def with_across(
         glyphs=tuple(glyphs),
         note=note,
     )
+
+
+def other_end_bands(ref: Band, cand: Band) -> list[tuple[str, Band, Band]]:
+    """(whose row, reference, candidate) with one band's glyph row taken from its other end
+    (:func:`~pipeline.vin.band.other_ends`), for each band that has that choice."""
+    out = []
+    for which, r, c in (("candidate", ref, other_ends(cand)), ("reference", other_ends(ref), cand)):
+        if r is not None and c is not None:
+            out.append((which, r, c))
+    return out
 
 
 def with_other_ends(

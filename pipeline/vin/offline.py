@@ -48,7 +48,7 @@ import numpy as np
 
 from pipeline.bench.rubbing import DISTURB_STREAM, candidate_photo
 from pipeline.vin import compare, glyphnet
-from pipeline.vin.band import Band, other_ends, rectify, turned_band
+from pipeline.vin.band import Band, rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
@@ -124,27 +124,23 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
             kept = ref  # the reference band as compared
             if compare.worth_turning(first):
                 _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
-            upright = compare.decide_upright(
-                rec["raw"], _given(rec.get("raw_turned")), Thresholds()
-            )
-            if compare.worth_turning(upright):
-                # Each band's row taken from its other end, where it has that choice.
-                ends = []
-                for which, r, c in (
-                    ("candidate", ref, other_ends(cand)),
-                    ("reference", other_ends(ref), cand),
-                ):
-                    if r is not None and c is not None:
+                upright = compare.decide_upright(
+                    rec["raw"], _given(rec["raw_turned"]), Thresholds()
+                )
+                if compare.worth_turning(upright):
+                    # Each band's row taken from its other end, where it has that choice.
+                    ends = []
+                    for which, r, c in compare.other_end_bands(ref, cand):
                         a = aligned_bands(r, c)
                         ends.append((which, r, a, measure(r, c, aligned=a)))
-                rec["raw_ends"] = [[which, raw] for which, _, _, raw in ends]
-                chosen, won = compare.with_other_ends(
-                    upright, [(w, _given(raw)) for w, _, _, raw in ends], Thresholds()
-                )
-                if won >= 0:  # the glyphs measured against other stampings are these
-                    first = chosen
-                    rec["across_on"] = ends[won][0]
-                    kept, aligned = ends[won][1], ends[won][2]
+                    rec["raw_ends"] = [[which, raw] for which, _, _, raw in ends]
+                    chosen, won = compare.with_other_ends(
+                        upright, [(w, _given(raw)) for w, _, _, raw in ends], Thresholds()
+                    )
+                    if won >= 0:  # the glyphs measured against other stampings are these
+                        first = chosen
+                        rec["across_on"] = ends[won][0]
+                        kept, aligned = ends[won][1], ends[won][2]
             if job.across:
                 # Every glyph the comparison could measure so under other thresholds: from
                 # ACROSS_CAPTURE of the limit (the comparison's floor is ACROSS_FLOOR).
@@ -224,7 +220,7 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
     raw = rec.get("raw")
     if raw is None:
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
-    result = compare.decide_upright(raw, lambda: rec.get("raw_turned"), t)
+    result = compare.decide_upright(raw, _given(rec.get("raw_turned")), t)
     ends = rec.get("raw_ends", [])
     result, won = compare.with_other_ends(result, [(w, _given(other)) for w, other in ends], t)
     if won >= 0:
