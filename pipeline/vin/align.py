@@ -72,6 +72,63 @@ def _refine(ref: Band, cand: Band, hom: np.ndarray) -> np.ndarray:
     return (up @ out @ down).astype(np.float32)
 
 
+# Horizontal scales of the reference band on the candidate's that :func:`fit_strokes` tries:
+# two rectified bands of one film differ by up to a third where a wrong glyph row set one
+# band's scale (a row cut one glyph short or long, a glyph's counters taken for glyphs).
+FREE_SCALES = np.geomspace(0.7, 1.45, 40)
+
+
+def fit_strokes(ref: Band, cand: Band) -> np.ndarray:
+    """Homography mapping the reference band onto the candidate band from their stroke maps
+    alone, for bands whose glyph boxes cannot be trusted (:func:`fit_layout` fits boxes).
+
+    Both bands are rectified to the same glyph height, so the reference's map is slid along
+    the candidate's at each of :data:`FREE_SCALES` (blurred, at :data:`ECC_SCALE`, zero-mean
+    normalised correlation), and the best placement is refined as :func:`fit_layout`'s is
+    (ECC on the stroke maps)."""
+    a = _scaled(cv2.GaussianBlur(ref.strokes, (0, 0), 2.0))
+    b = _scaled(cv2.GaussianBlur(cand.strokes, (0, 0), 2.0))
+    pad_y = max(a.shape[0] - b.shape[0], 0) // 2 + 3
+    best = (-np.inf, 1.0, 0.0, 0.0)
+    for s in FREE_SCALES:
+        tmpl = cv2.resize(
+            a, (max(round(a.shape[1] * s), 2), a.shape[0]), interpolation=cv2.INTER_AREA
+        )
+        pad_x = int(0.3 * b.shape[1]) + max(tmpl.shape[1] - b.shape[1], 0) // 2 + 1
+        big = cv2.copyMakeBorder(b, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=0)
+        score = cv2.matchTemplate(big, tmpl, cv2.TM_CCOEFF_NORMED)
+        _, value, _, at = cv2.minMaxLoc(score)
+        if value > best[0]:
+            best = (value, float(s), (at[0] - pad_x) / ECC_SCALE, (at[1] - pad_y) / ECC_SCALE)
+    _, s, tx, ty = best
+    return _refine(ref, cand, np.array([[s, 0, tx], [0, 1, ty], [0, 0, 1]], np.float32))
+
+
+def placed_boxes(
+    boxes: tuple[tuple[int, int, int, int], ...], hom: np.ndarray, shape: tuple[int, ...]
+) -> tuple[tuple[int, int, int, int], ...] | None:
+    """``boxes`` carried through ``hom`` onto a band of ``shape`` (each the bounding box of its
+    moved corners, cut to the band); None where one would shrink under a quarter of a glyph
+    height there."""
+    out = []
+    h, w = shape[:2]
+    corners = np.array(
+        [[(x, y), (x + bw, y), (x, y + bh), (x + bw, y + bh)] for x, y, bw, bh in boxes],
+        np.float64,
+    ).reshape(-1, 1, 2)
+    moved = cv2.perspectiveTransform(corners, hom.astype(np.float64))
+    for quad in moved.reshape(-1, 4, 2):
+        if not np.isfinite(quad).all():
+            return None
+        x0, y0 = np.maximum(np.floor(quad.min(axis=0)), 0)
+        x1, y1 = np.ceil(quad.max(axis=0))
+        x1, y1 = min(x1, w), min(y1, h)
+        if min(x1 - x0, y1 - y0) < GLYPH_H / 4:
+            return None
+        out.append((int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+    return tuple(out)
+
+
 def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """sqrt(gx² + gy²), the same on every run: ``cv2.magnitude`` takes a SIMD or a scalar path
     depending on where the arrays lie in memory, and the two round the last bit differently

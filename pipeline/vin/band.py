@@ -902,6 +902,18 @@ def other_ends(band: Band) -> Band | None:
     return replace(band, boxes=other, reads={})  # type: ignore[arg-type]
 
 
+def other_polarity(band: Band) -> Band | None:
+    """The band's crop read in the other polarity (light strokes on dark film taken for dark
+    on light, or the reverse) where that makes a row of 17; None where it does not.
+
+    :func:`_warp` keeps the guessed polarity when its row is clearly regular, and on a
+    textured film with thin light strokes the gaps between the glyphs can cut a regular row
+    of 17 "glyphs" of their own; the comparison tries this band when the one found differs
+    from its reference glyph by glyph."""
+    other = _polarised(band.gray, not band.light_on_dark)
+    return other if other.complete else None
+
+
 def _drop_boxes(labels: np.ndarray, boxes: list[list[int]], drop: Sequence[int]) -> np.ndarray:
     """``labels`` without the components that lie mostly inside the boxes ``drop``."""
     labels = labels.copy()

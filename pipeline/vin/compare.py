@@ -38,7 +38,8 @@ from functools import partial
 
 import numpy as np
 
-from pipeline.vin.band import GLYPH_H, LENGTH, Band, other_ends, turned_band
+from pipeline.vin.align import fit_strokes, placed_boxes
+from pipeline.vin.band import GLYPH_H, LENGTH, Band, other_ends, other_polarity, turned_band
 from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
 
 # Pairs RapidOCR swaps on worn glyphs; a read difference between them says nothing.
@@ -226,9 +227,9 @@ class Comparison:
     note: str = ""
     offsets: tuple[tuple[float, float], ...] = field(default=(), repr=False)
     turned: bool = False  # the candidate was compared turned half a turn (upside down)
-    # "candidate" or "reference": that band's glyph row was taken from its other end
-    # (:func:`pipeline.vin.band.other_ends`); "" for the rows as found.
-    other_ends: str = ""
+    # How one band's glyph row was taken otherwise (a key of ``ROW_NOTES``, see
+    # :func:`other_rows`); "" for the rows as found.
+    row: str = ""
 
 
 def _detrend(
@@ -638,7 +639,7 @@ def compare_bands(
     result = decide_upright(raw, lambda: measure(ref, turned_band(cand)), t)
     kept = ref  # the reference band as compared (its row may be taken from its other end)
     if worth_turning(result):
-        options = other_end_bands(ref, cand)
+        options = other_rows(ref, cand)
         tried: list[tuple[Aligned, list[dict[str, float]]]] = []
 
         def measured(r: Band, c: Band) -> list[dict[str, float]]:
@@ -646,7 +647,7 @@ def compare_bands(
             tried.append((a, measure(r, c, aligned=a)))
             return tried[-1][1]
 
-        result, won = with_other_ends(
+        result, won = with_other_rows(
             result, [(w, partial(measured, r, c)) for w, r, c in options], t
         )
         if won >= 0:
@@ -801,27 +802,67 @@ def with_across(
     )
 
 
-def other_end_bands(ref: Band, cand: Band) -> list[tuple[str, Band, Band]]:
-    """(whose row, reference, candidate) with one band's glyph row taken from its other end
-    (:func:`~pipeline.vin.band.other_ends`), for each band that has that choice."""
+# How each try of :func:`other_rows` took a band's glyph row, for the comparison's note.
+ROW_NOTES = {
+    "candidate": "candidate's glyph row taken from its other end",
+    "reference": "reference's glyph row taken from its other end",
+    "candidate polarity": "candidate's strokes taken in the other polarity",
+    "reference polarity": "reference's strokes taken in the other polarity",
+    "candidate boxes": "candidate's glyphs cut where the reference's fall on it",
+    "reference boxes": "reference's glyphs cut where the candidate's fall on it",
+}
+
+
+def other_rows(ref: Band, cand: Band) -> list[tuple[str, Band, Band]]:
+    """(which try, reference, candidate) with one band's glyph row taken otherwise, for a
+    comparison in which most glyphs differ (see :func:`with_other_rows`): from its other end
+    (:func:`~pipeline.vin.band.other_ends`), in the other polarity
+    (:func:`~pipeline.vin.band.other_polarity`), or cut where the other band's glyphs fall on
+    it when the two are placed by their strokes alone (:func:`~pipeline.vin.align.fit_strokes`).
+    A row found one column off, the gaps of a textured film taken for glyphs, a glyph cut in
+    two beside two run together: each differs glyph by glyph like another die set."""
     out = []
-    for which, r, c in (("candidate", ref, other_ends(cand)), ("reference", other_ends(ref), cand)):
+    for which, r, c in (
+        ("candidate", ref, other_ends(cand)),
+        ("reference", other_ends(ref), cand),
+        ("candidate polarity", ref, other_polarity(cand)),
+        ("reference polarity", other_polarity(ref), cand),
+    ):
         if r is not None and c is not None:
             out.append((which, r, c))
+    hom = fit_strokes(ref, cand)
+    onto_cand = placed_boxes(ref.boxes, hom, cand.strokes.shape)
+    if onto_cand is not None:
+        out.append(("candidate boxes", ref, replace(cand, boxes=onto_cand, reads={})))
+    onto_ref = placed_boxes(cand.boxes, np.linalg.inv(hom), ref.strokes.shape)
+    if onto_ref is not None:
+        out.append(("reference boxes", replace(ref, boxes=onto_ref, reads={}), cand))
     return out
 
 
-def with_other_ends(
+def as_compared(ref: Band, cand: Band, which: str) -> tuple[Band, Band]:
+    """The two bands as a comparison whose row was taken as ``which`` compared them."""
+    for w, r, c in other_rows(ref, cand) if which else ():
+        if w == which:
+            return r, c
+    return ref, cand
+
+
+def with_other_rows(
     result: Comparison,
     tries: Sequence[tuple[str, Callable[[], list[dict[str, float]] | None]]],
     t: Thresholds,
 ) -> tuple[Comparison, int]:
     """Where most glyphs still differ (:func:`worth_turning`), the comparison with one band's
-    glyph row taken from its other end (:func:`~pipeline.vin.band.other_ends`) where its
-    glyphs agree better (the median glyph's evidence, as for a turned film), and which of
-    ``tries`` (whose band: "candidate" or "reference", and its measurements, or None) that
-    was (-1: none). A row found one column off (a film's edge taken for the first glyph, the
-    last glyph left out) differs glyph by glyph like another die set."""
+    glyph row taken otherwise (:func:`other_rows`) where its glyphs agree better (the median
+    glyph's evidence, as for a turned film), and which of ``tries`` (which try, a key of
+    :data:`ROW_NOTES`, and its measurements, or None) that was (-1: none).
+
+    The tries come in :func:`other_rows`' order, the candidate's before the reference's: the
+    first under which most glyphs agree is taken, so the archived reference's own cut stands
+    wherever mending the candidate's is enough (cut where the candidate's glyphs fall, the
+    reference's boxes follow a hand re-punch and hide it). Where none makes most glyphs
+    agree, the one whose glyphs agree best is taken."""
     if not worth_turning(result):
         return result, -1
     best, won = result, -1
@@ -831,10 +872,10 @@ def with_other_ends(
             continue
         other = decide(raw, t)
         if _typical(other) < _typical(best):
-            note = "; ".join(
-                filter(None, [f"{which}'s glyph row taken from its other end", other.note])
-            )
-            best, won = replace(other, note=note, other_ends=which), k
+            note = "; ".join(filter(None, [ROW_NOTES[which], other.note]))
+            best, won = replace(other, note=note, row=which), k
+            if not worth_turning(other):
+                break
     return best, won
 
 

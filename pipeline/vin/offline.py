@@ -21,8 +21,9 @@ reaches ``ACROSS_CAPTURE`` of the limit, its measurements against the reference'
 stampings of that character and the reference's own glyph's (what
 :func:`pipeline.vin.compare.with_across` weighs with the registered VIN); ``decide`` uses them
 unless ``--without-across``. Where the comparison finds most glyphs differing even turned,
-the capture also keeps the measurements with each band's glyph row taken from its other end
-(``raw_ends``, :func:`pipeline.vin.band.other_ends`), which the replay weighs as
+the capture also keeps the measurements with each band's glyph row taken otherwise
+(``raw_ends``: from its other end, in the other polarity, cut where the other band's glyphs
+fall; :func:`pipeline.vin.compare.other_rows`), which the replay weighs as
 :func:`pipeline.vin.compare.compare_bands` does.
 
 ``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
@@ -128,13 +129,13 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                     rec["raw"], _given(rec["raw_turned"]), Thresholds()
                 )
                 if compare.worth_turning(upright):
-                    # Each band's row taken from its other end, where it has that choice.
+                    # Each band's row taken otherwise (``compare.other_rows``).
                     ends = []
-                    for which, r, c in compare.other_end_bands(ref, cand):
+                    for which, r, c in compare.other_rows(ref, cand):
                         a = aligned_bands(r, c)
                         ends.append((which, r, a, measure(r, c, aligned=a)))
                     rec["raw_ends"] = [[which, raw] for which, _, _, raw in ends]
-                    chosen, won = compare.with_other_ends(
+                    chosen, won = compare.with_other_rows(
                         upright, [(w, _given(raw)) for w, _, _, raw in ends], Thresholds()
                     )
                     if won >= 0:  # the glyphs measured against other stampings are these
@@ -222,10 +223,10 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
     result = compare.decide_upright(raw, _given(rec.get("raw_turned")), t)
     ends = rec.get("raw_ends", [])
-    result, won = compare.with_other_ends(result, [(w, _given(other)) for w, other in ends], t)
+    result, won = compare.with_other_rows(result, [(w, _given(other)) for w, other in ends], t)
     if won >= 0:
         raw = ends[won][1]
-    if across and "across" in rec and rec.get("across_on", "") == result.other_ends:
+    if across and "across" in rec and rec.get("across_on", "") == result.row:
         found = compare.across_pairs(result, rec["vin"])
         kept = {(i, j): r for i, j, r in rec["across"]}
         own = {(i, j): r for i, j, r in rec["across_ref"]}

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from pipeline.ocr import OcrEngine
-from pipeline.vin.band import Band, other_ends, rectify, turned_band
-from pipeline.vin.compare import Comparison, Thresholds, compare_bands, with_text
+from pipeline.vin.band import Band, rectify, turned_band
+from pipeline.vin.compare import Comparison, Thresholds, as_compared, compare_bands, with_text
 from pipeline.vin.reading import VinRead, read_band
 
 
@@ -119,10 +119,8 @@ def draw_overlay(
     if cand is not None and comparison.turned:
         cand = turned_band(cand)
     # The row as compared, where one band's was taken from its other end.
-    if comparison.other_ends == "candidate" and cand is not None:
-        cand = other_ends(cand) or cand
-    if comparison.other_ends == "reference" and ref is not None:
-        ref = other_ends(ref) or ref
+    if comparison.row and ref is not None and cand is not None:
+        ref, cand = as_compared(ref, cand, comparison.row)
     rows = [
         _panel(ref, comparison, width, "reference"),
         _panel(

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from pipeline.vin import band as band_mod
-from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, other_ends, rectify
-from pipeline.vin.compare import CLONE_NOTE, Thresholds, compare_bands, decide
+from pipeline.vin.align import fit_strokes, placed_boxes
+from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, other_ends, other_polarity, rectify
+from pipeline.vin.compare import CLONE_NOTE, Thresholds, as_compared, compare_bands, decide
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.glyphs import measure
 from pipeline.vin.rubbing import decode
@@ -142,5 +143,62 @@ def test_a_film_edge_taken_for_the_first_glyph_is_passed_over_by_the_comparison(
     as_found = decide(measure(ref, cand), Thresholds())
     assert as_found.note.startswith(CLONE_NOTE)
     result = compare_bands(ref, cand, vin="LW6CKYF7XU7027668")
-    assert result.verdict == "match" and result.other_ends == "candidate", result.note
+    assert result.verdict == "match" and result.row == "candidate", result.note
     assert "candidate's glyph row taken from its other end" in result.note
+
+
+def _pair(name: str) -> tuple[Band, Band]:
+    ref_img = decode((DATA / f"{name}_ref.jpg").read_bytes())
+    cand_img = decode((DATA / f"{name}_cand.jpg").read_bytes())
+    assert ref_img is not None and cand_img is not None
+    ref, cand = rectify(ref_img), rectify(cand_img)
+    assert ref is not None and ref.complete and cand is not None and cand.complete
+    return ref, cand
+
+
+def test_a_reference_segmented_in_the_wrong_polarity_is_read_in_the_other() -> None:
+    """``data/band_polarity_*.jpg`` is genuine pair 119 of ``evalgen.pairs(120, "C", 7003)``
+    (a fresh seed of session 18): the reference is a textured film with thin light strokes,
+    whose dark gaps cut a regular row of 17 "glyphs" and won the polarity; every glyph then
+    differed and the pair was called a clone. The comparison tries the reference's crop in
+    the other polarity (``band.other_polarity``) and its glyphs agree there."""
+    ref, cand = _pair("band_polarity")
+    flipped = other_polarity(ref)
+    assert flipped is not None and flipped.light_on_dark != ref.light_on_dark
+    assert other_polarity(flipped) is not None
+    assert decide(measure(ref, cand), Thresholds()).verdict == "mismatch"
+    result = compare_bands(ref, cand, vin="L5SJEK9E6NJ673525")
+    assert result.verdict == "match" and result.row == "reference polarity", result.note
+    assert "reference's strokes taken in the other polarity" in result.note
+    shown_ref, shown_cand = as_compared(ref, cand, result.row)
+    assert shown_ref.boxes == flipped.boxes and shown_cand is cand
+
+
+def test_a_candidate_cut_wrongly_is_cut_where_the_reference_glyphs_fall() -> None:
+    """``data/band_cut_*.jpg`` is genuine pair 32 of ``evalgen.pairs(33, "A", 8001)`` (a
+    fresh seed of session 18): on the candidate's noisy film the N is cut in two, the W and
+    C run together and the final 0 is left out, yet the row counts 17, so each glyph met
+    another and the pair was called a clone. Placed on the reference by their stroke maps
+    alone (``align.fit_strokes``), the candidate's glyphs are cut where the reference's fall
+    (``align.placed_boxes``) and agree."""
+    ref, cand = _pair("band_cut")
+    hom = fit_strokes(ref, cand)
+    placed = placed_boxes(ref.boxes, hom, cand.strokes.shape)
+    assert placed is not None and len(placed) == 17
+    # The candidate's own cut: its last box is a 9, a pitch short of where the 0 falls.
+    assert placed[-1][0] > cand.boxes[-1][0] + 0.5 * GLYPH_H
+    assert decide(measure(ref, cand), Thresholds()).note.startswith(CLONE_NOTE)
+    result = compare_bands(ref, cand, vin="LPN2WC4F64G513690")
+    assert result.verdict == "match" and result.row == "candidate boxes", result.note
+    assert "candidate's glyphs cut where the reference's fall on it" in result.note
+
+
+def test_boxes_carried_off_the_band_or_shrunk_are_refused() -> None:
+    boxes = ((10, 10, 30, 48), (50, 10, 30, 48))
+    shape = (70, 100)
+    assert placed_boxes(boxes, np.eye(3), shape) == boxes
+    moved = np.array([[1, 0, 5], [0, 1, -2], [0, 0, 1]], np.float64)
+    assert placed_boxes(boxes, moved, shape) == ((15, 8, 30, 48), (55, 8, 30, 48))
+    assert placed_boxes(boxes, np.diag([0.2, 0.2, 1.0]), shape) is None  # glyphs 6 px wide
+    away = np.array([[1, 0, 90], [0, 1, 0], [0, 0, 1]], np.float64)
+    assert placed_boxes(boxes, away, shape) is None  # the second glyph falls off the band

@@ -537,24 +537,38 @@ def test_a_row_one_column_off_is_taken_from_its_other_end_only_where_that_agrees
         return measured
 
     # The other end agrees: taken, and named.
-    taken, won = compare.with_other_ends(
+    taken, won = compare.with_other_rows(
         found,
         [("reference", given("reference", None)), ("candidate", given("candidate", _raw()))],
         t,
     )
-    assert won == 1 and taken.verdict == "match" and taken.other_ends == "candidate"
+    assert won == 1 and taken.verdict == "match" and taken.row == "candidate"
     assert taken.note.startswith("candidate's glyph row taken from its other end")
     # An other end that agrees no better (another die set either way) is not taken.
-    kept, won = compare.with_other_ends(found, [("candidate", given("candidate", off))], t)
+    kept, won = compare.with_other_rows(found, [("candidate", given("candidate", off))], t)
     assert won == -1 and kept == found
     # A comparison where most glyphs agree asks for no other row.
     asked.clear()
     plain = decide(_raw(), t)
-    assert compare.with_other_ends(plain, [("candidate", given("candidate", off))], t) == (
+    assert compare.with_other_rows(plain, [("candidate", given("candidate", off))], t) == (
         plain,
         -1,
     )
     assert asked == []
+    # The first try under which most glyphs agree is taken, though a later one agrees still
+    # better: the reference's own cut stands where mending the candidate's is enough.
+    repunched = _raw(dx={1: 6.0})
+    first, won = compare.with_other_rows(
+        found,
+        [
+            ("candidate boxes", given("candidate boxes", repunched)),
+            ("reference boxes", given("reference boxes", _raw())),
+        ],
+        t,
+    )
+    assert won == 0 and first.row == "candidate boxes" and first.suspects == (1,)
+    assert first.note.startswith("candidate's glyphs cut where the reference's fall on it")
+    assert asked == ["candidate boxes"]
 
 
 def test_a_clone_compared_with_its_row_from_the_other_end_is_not_judged_glyph_by_glyph() -> None:
