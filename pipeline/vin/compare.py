@@ -192,6 +192,15 @@ class Thresholds:
     clone_limit: float = 1.3
     clone_design_onset: float = -4.23
     clone_design: float = 5.0
+    # The shape and outline terms count fully from a band median logit of
+    # ``clone_design_onset`` (the 99th percentile of genuine bands') and fade out over this
+    # many logits below it (0: always count fully): where the network reads the glyphs
+    # firmly as the reference die's, a band-wide shape difference is the rubbing (a textured
+    # film with thin strokes, one film far more blurred) rather than another die set; another
+    # stamping with the same die design still shows in the layout term. Session 19, 11,400
+    # captured pairs: one genuine pair cleared (9103 C #44: shape 1.37, logit -6.34), no clone
+    # lost. Set on the onset, not fitted: a fade from -5 to -3 clears one more (9104 D #114).
+    clone_same_die: float = 2.0
     placement: float = 1.1  # unused since the evidence combination; kept so configs load
     clone_width: float = 0.29  # unused (band width is too noisy); kept so configs load
 
@@ -506,8 +515,12 @@ def _clone(f: dict[str, np.ndarray], t: Thresholds) -> float:
     far as the glyphs' offsets are each their own (see ``Thresholds.wave_onset``): a wrinkled
     film's leftover waves are not another stamping.
     """
-    a = max(float(np.median(f["_shape"])) / t.clone_shape - 0.5, 0.0)
-    b = max(float(np.median(f["_edge"])) / t.clone_edge - 0.5, 0.0)
+    below = t.clone_design_onset - float(f["_design"][0])  # logits under the genuine onset
+    other_die = (
+        float(np.clip(1.0 - below / t.clone_same_die, 0.0, 1.0)) if t.clone_same_die > 0 else 1.0
+    )
+    a = max(float(np.median(f["_shape"])) / t.clone_shape - 0.5, 0.0) * other_die
+    b = max(float(np.median(f["_edge"])) / t.clone_edge - 0.5, 0.0) * other_die
     own = float(np.clip(1.0 - (float(f["_wave"][0]) - t.wave_onset) / t.wave_span, 0.0, 1.0))
     c = max(float(np.median(f["shift"])) / t.clone_layout - 0.5, 0.0) * own
     d = max((float(f["_design"][0]) - t.clone_design_onset) / t.clone_design, 0.0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pipeline.vin import compare
-from pipeline.vin.compare import Thresholds, _detrend, _solved, decide
+from pipeline.vin.compare import CLONE_NOTE, Thresholds, _detrend, _solved, decide
 from pipeline.vin.glyphs import (
     ANGLES,
     CUT_SLOPES,
@@ -93,9 +93,25 @@ def test_moderate_evidence_on_two_measurements_adds_up() -> None:
 
 def test_every_glyph_different_is_a_clone() -> None:
     every = range(17)
-    c = decide(_raw(ncc={i: 0.85 for i in every}, edge={i: 0.25 for i in every}), Thresholds())
+    shapes = {"ncc": {i: 0.85 for i in every}, "edge": {i: 0.25 for i in every}}
+    # The network reads the glyphs as the reference die's no more firmly than genuine bands'
+    # 99th percentile: the shape and outline terms count fully.
+    t = Thresholds()
+    c = decide(_raw(**shapes, design={i: t.clone_design_onset for i in every}), t)
     assert c.verdict == "mismatch" and len(c.suspects) == 17
     assert "another die set" in c.note
+
+
+def test_a_band_wide_shape_difference_the_network_reads_as_one_die_is_not_a_clone() -> None:
+    """A textured film with thin strokes lowers every glyph's correlation; the network still
+    reads every glyph as the reference die's (``Thresholds.clone_same_die``)."""
+    every = range(17)
+    shapes = {"ncc": {i: 0.85 for i in every}, "edge": {i: 0.25 for i in every}}
+    t = Thresholds()
+    firm = t.clone_design_onset - t.clone_same_die  # the shape terms faded out fully
+    assert decide(_raw(**shapes, design={i: firm for i in every}), t).verdict == "match"
+    always = replace(t, clone_same_die=0.0)
+    assert decide(_raw(**shapes, design={i: firm for i in every}), always).note == CLONE_NOTE
 
 
 def _offsets(dx: np.ndarray, dy: np.ndarray) -> list[dict[str, float]]:
