@@ -200,37 +200,48 @@ def test_local_contrast_evens_out_a_faded_half() -> None:
     assert _local_contrast(np.full((40, 40), 0.1, np.float32)).max() < 0.2  # texture stays low
 
 
+def _inside_and_ends(v: np.ndarray, at: int, floor: float = float("inf")) -> tuple[float, float]:
+    """The largest |residual| of the glyphs other than ``at`` inside the row and at its ends:
+    a local line predicts the end glyphs, which follows a bend there only in part."""
+    res = np.abs(_detrend(v, ROW, floor))
+    return float(np.delete(res, [0, at, 16]).max()), float(res[[0, 16]].max())
+
+
 def test_detrend_takes_out_a_bend_but_keeps_an_outlier() -> None:
     v = 2e-6 * (ROW - 300.0) ** 2 - 0.1  # perspective left by the band fit: a gentle bend
     v[9] += 1.0
-    outlier, rest = _outlier_and_rest(v, 9)
+    outlier = _outlier_and_rest(v, 9)[0]
     assert outlier > 0.9
-    assert rest < 0.02
+    inside, ends = _inside_and_ends(v, 9)
+    assert inside < 0.02 and ends < 0.035  # the bend: 0.18 glyph heights at one end
 
 
 def test_detrend_follows_a_wrinkled_film_but_keeps_an_outlier() -> None:
     # A film that does not lie flat moves its glyphs up and down in waves: here one wave
     # along the row (16 glyph pitches), 0.06 glyph heights high. A single quadratic through
     # the band left residuals of up to 0.042 glyph heights on genuine glyphs (two shift
-    # scales); the local prediction leaves 0.015.
+    # scales); the local prediction leaves 0.012 inside the row and 0.033 at its ends, where
+    # lines predict.
     v = 0.06 * np.sin(2 * np.pi * ROW / 640.0 + 0.7)
     v[8] += 0.15
-    outlier, rest = _outlier_and_rest(v, 8)
+    outlier = _outlier_and_rest(v, 8)[0]
     assert outlier > 0.13
-    assert rest < 0.02
+    inside, ends = _inside_and_ends(v, 8)
+    assert inside < 0.02 and ends < 0.035
 
 
 def test_detrend_follows_shorter_waves_with_the_narrower_fit() -> None:
-    # Waves of ten glyph pitches: the 3-pitch fit leaves 0.047 glyph heights on genuine
-    # glyphs, the 2-pitch fit (taken because it explains the row much better, by more than
-    # the noise floor of a quarter of the shift scale) 0.021.
+    # Waves of ten glyph pitches: the 3-pitch fit leaves 0.033 glyph heights on genuine
+    # glyphs inside the row (0.039 at its ends), the 2-pitch fit (taken because it explains
+    # the row much better, by more than the noise floor of a quarter of the shift scale)
+    # 0.021.
     v = 0.05 * np.sin(2 * np.pi * ROW / 400.0 + 0.7)
     v[8] += 0.15
     floor = compare.WAVY_FLOOR * Thresholds().shift
     outlier, rest = _outlier_and_rest(v, 8, floor)
     assert outlier > 0.1
     assert rest < 0.03
-    assert _outlier_and_rest(v, 8)[1] > 0.04  # the wide fit only
+    assert _inside_and_ends(v, 8)[0] > 0.03  # the wide fit only
     # A smooth row: both fits leave next to nothing, and the wide one is kept.
     smooth = 0.001 * ROW - 0.2
     smooth[5] += 0.1
@@ -249,6 +260,32 @@ def test_studentised_residuals_are_as_noisy_at_the_ends_as_inside() -> None:
     assert plain[:, ends].std() / plain[:, inner].std() > 1.4
     assert 0.85 < stud[:, ends].std() / stud[:, inner].std() < 1.15
     assert stud[:, inner].std() == pytest.approx(plain[:, inner].std(), rel=0.05)
+
+
+def test_the_end_glyphs_are_predicted_by_local_lines() -> None:
+    # The end glyphs' predictions are the only extrapolations: a local line predicts them with
+    # less noise than a quadratic (1.2 against 1.6 times an inner glyph's residual), so an end
+    # glyph re-punched as far off as an inner one stands as far out once studentised.
+    noise = np.random.default_rng(5).normal(0.0, 1.0, (400, 17))
+    u = np.arange(17.0)
+    width = compare.DETREND_WIDTH
+
+    def residuals(lines: bool) -> np.ndarray:
+        return np.array([compare._local_residuals(v, u, width, False, lines) for v in noise])
+
+    curves, lines = residuals(False), residuals(True)
+    ends, inner = [0, 16], list(range(2, 15))
+    assert curves[:, ends].std() / lines[:, ends].std() > 1.2
+    # Every other glyph as before (only the robust weights, from all residuals, move a little).
+    assert lines[:, inner].std() == pytest.approx(curves[:, inner].std(), rel=0.02)
+    # A row bent as a film's is (a quadratic) is followed inside; at the ends a line leaves a
+    # little of the bend, far less than a re-punch's offset.
+    bent = 0.002 * (u - 8.0) ** 2
+    res = compare._local_residuals(bent, u, width, True, True)
+    assert np.abs(res[1:-1]).max() < 1e-9 and np.abs(res[[0, -1]]).max() < 0.05
+    off = bent.copy()
+    off[0] += 0.3
+    assert compare._local_residuals(off, u, width, True, True)[0] > 0.25
 
 
 def test_detrend_keeps_neighbouring_outliers_apart() -> None:
