@@ -197,7 +197,7 @@ class Thresholds:
     # many logits below it (0: always count fully): where the network reads the glyphs
     # firmly as the reference die's, a band-wide shape difference is the rubbing (a textured
     # film with thin strokes, one film far more blurred) rather than another die set; another
-    # stamping with the same die design still shows in the layout term. Session 19, 11,400
+    # stamping with the same die design still shows in the layout term. Session 19, 10,400
     # captured pairs: one genuine pair cleared (9103 C #44: shape 1.37, logit -6.34), no clone
     # lost. Set on the onset, not fitted: a fade from -5 to -3 clears one more (9104 D #114).
     clone_same_die: float = 2.0
