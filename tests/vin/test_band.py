@@ -7,6 +7,7 @@ was clipped and the pair was flagged (``17:shape``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,7 @@ from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, other_ends, other_pola
 from pipeline.vin.compare import CLONE_NOTE, Thresholds, as_compared, compare_bands, decide
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.glyphs import measure
-from pipeline.vin.rubbing import decode
+from pipeline.vin.rubbing import compare_images, decode, draw_overlay
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -191,6 +192,17 @@ def test_a_candidate_cut_wrongly_is_cut_where_the_reference_glyphs_fall() -> Non
     result = compare_bands(ref, cand, vin="LPN2WC4F64G513690")
     assert result.verdict == "match" and result.row == "candidate boxes", result.note
     assert "candidate's glyphs cut where the reference's fall on it" in result.note
+    # The overlay boxes the candidate's glyphs where they were compared, not as its own cut
+    # left them (same size, other boxes drawn).
+    ref_img = decode((DATA / "band_cut_ref.jpg").read_bytes())
+    cand_img = decode((DATA / "band_cut_cand.jpg").read_bytes())
+    picture = compare_images(ref_img, cand_img, vin="LPN2WC4F64G513690").overlay
+    assert picture is not None
+    shown = decode(picture)
+    assert shown is not None
+    as_found = decode(draw_overlay(ref, cand, replace(result, row="")))
+    assert as_found is not None and as_found.shape == shown.shape
+    assert np.abs(shown.astype(int) - as_found.astype(int)).max() > 100  # other boxes drawn
 
 
 def test_boxes_carried_off_the_band_or_shrunk_are_refused() -> None:
