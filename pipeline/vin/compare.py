@@ -500,25 +500,28 @@ def _scales(f: dict[str, np.ndarray], t: Thresholds) -> list[float]:
     ]
 
 
-def _evidence(f: dict[str, np.ndarray], t: Thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _evidence(
+    f: dict[str, np.ndarray], t: Thresholds, scales: list[float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each glyph's combined evidence (in units of ``glyph_limit``), its main component and
-    the components (one row per measurement of :data:`NAMES`, each in units of its
-    :func:`_scales`). Half a scale is free: genuine glyphs often sit there on one
-    measurement, rarely on two."""
-    scales = _scales(f, t)
+    the components (one row per measurement of :data:`NAMES`, each in units of its scale,
+    ``scales`` or else :func:`_scales`'). Half a scale is free: genuine glyphs often sit there
+    on one measurement, rarely on two."""
+    scales = scales if scales is not None else _scales(f, t)
     parts = np.vstack([np.maximum(f[n] / s - 0.5, 0.0) for n, s in zip(NAMES, scales, strict=True)])
     return np.sqrt((parts**2).sum(axis=0)) / t.glyph_limit, parts.argmax(axis=0), parts
 
 
-def _added(f: dict[str, np.ndarray], t: Thresholds) -> np.ndarray:
+def _added(f: dict[str, np.ndarray], scales: list[float]) -> np.ndarray:
     """Whether each candidate glyph has ink the reference lacks, as an alteration to a
-    look-alike leaves: an extra stroke piece of ``TEXT_EXTRA`` of its scale, a counter
-    walled off more firmly by ``TEXT_SEALED`` of its scale, or more ink gained than lost
-    (its extra piece, in units of its scale, at least its missing one)."""
-    scales = dict(zip(NAMES, _scales(f, t), strict=True))
-    extra = f["extra"] / scales["extra"]
-    sealed = f["sealed"] / scales["sealed"]
-    missing = f["missing"] / scales["missing"]
+    look-alike leaves: an extra stroke piece of ``TEXT_EXTRA`` of its scale (``scales``, as
+    :func:`_scales` gives them), a counter walled off more firmly by ``TEXT_SEALED`` of its
+    scale, or more ink gained than lost (its extra piece, in units of its scale, at least its
+    missing one)."""
+    scale = dict(zip(NAMES, scales, strict=True))
+    extra = f["extra"] / scale["extra"]
+    sealed = f["sealed"] / scale["sealed"]
+    missing = f["missing"] / scale["missing"]
     return (extra >= TEXT_EXTRA) | (sealed >= TEXT_SEALED) | (extra >= missing)
 
 
@@ -548,8 +551,9 @@ CLONE_NOTE = "every glyph differs: another die set (clone or fully restamped VIN
 def decide(raw: list[dict[str, float]], t: Thresholds) -> Comparison:
     """Turn raw measurements into glyph scores, suspects, a verdict and a score."""
     f = _features(raw, t)
-    susp, main, _ = _evidence(f, t)
-    added = _added(f, t)
+    scales = _scales(f, t)
+    susp, main, _ = _evidence(f, t, scales)
+    added = _added(f, scales)
     why = [NAMES[int(k)] for k in main]
     glyphs = tuple(
         GlyphScore(
