@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 
@@ -669,22 +669,24 @@ def compare_bands(
     aligned = aligned_bands(ref, cand)
     raw = measure(ref, cand, aligned=aligned)
     result = decide_upright(raw, lambda: measure(ref, turned_band(cand)), t)
-    kept = ref  # the reference band as compared (its row may be taken from its other end)
+    kept = ref  # the reference band as compared (its row may be taken otherwise)
     if worth_turning(result):
-        options = other_rows(ref, cand)
-        tried: list[tuple[Aligned, list[dict[str, float]]]] = []
+        tries = _row_tries(ref, cand)
+        tried: dict[int, tuple[Band, Aligned, list[dict[str, float]]]] = {}
 
-        def measured(r: Band, c: Band) -> list[dict[str, float]]:
-            a = aligned_bands(r, c)
-            tried.append((a, measure(r, c, aligned=a)))
-            return tried[-1][1]
+        def measured(k: int) -> list[dict[str, float]] | None:
+            bands = tries[k][1]()
+            if bands is None:
+                return None
+            a = aligned_bands(*bands)
+            tried[k] = (bands[0], a, measure(*bands, aligned=a))
+            return tried[k][2]
 
         result, won = with_other_rows(
-            result, [(w, partial(measured, r, c)) for w, r, c in options], t
+            result, [(w, partial(measured, k)) for k, (w, _) in enumerate(tries)], t
         )
         if won >= 0:
-            aligned, raw = tried[won]
-            kept = options[won][1]
+            kept, aligned, raw = tried[won]
     pairs = across_pairs(result, vin)
     if pairs:
         across = group_across(
@@ -845,6 +847,35 @@ ROW_NOTES = {
 }
 
 
+def _row_tries(ref: Band, cand: Band) -> list[tuple[str, Callable[[], tuple[Band, Band] | None]]]:
+    """(which try, a function making its two bands or None) in :func:`other_rows`' order;
+    each band is made only when asked for (the stroke placement once, for both box tries)."""
+
+    def pair(r: Band | None, c: Band | None) -> tuple[Band, Band] | None:
+        return (r, c) if r is not None and c is not None else None
+
+    @cache
+    def hom() -> np.ndarray:
+        return fit_strokes(ref, cand)
+
+    def onto_cand() -> tuple[Band, Band] | None:
+        boxes = placed_boxes(ref.boxes, hom(), cand.strokes.shape)
+        return None if boxes is None else (ref, replace(cand, boxes=boxes, reads={}))
+
+    def onto_ref() -> tuple[Band, Band] | None:
+        boxes = placed_boxes(cand.boxes, np.linalg.inv(hom()), ref.strokes.shape)
+        return None if boxes is None else (replace(ref, boxes=boxes, reads={}), cand)
+
+    return [
+        ("candidate", lambda: pair(ref, other_ends(cand))),
+        ("reference", lambda: pair(other_ends(ref), cand)),
+        ("candidate polarity", lambda: pair(ref, other_polarity(cand))),
+        ("reference polarity", lambda: pair(other_polarity(ref), cand)),
+        ("candidate boxes", onto_cand),
+        ("reference boxes", onto_ref),
+    ]
+
+
 def other_rows(ref: Band, cand: Band) -> list[tuple[str, Band, Band]]:
     """(which try, reference, candidate) with one band's glyph row taken otherwise, for a
     comparison in which most glyphs differ (see :func:`with_other_rows`): from its other end
@@ -853,30 +884,15 @@ def other_rows(ref: Band, cand: Band) -> list[tuple[str, Band, Band]]:
     it when the two are placed by their strokes alone (:func:`~pipeline.vin.align.fit_strokes`).
     A row found one column off, the gaps of a textured film taken for glyphs, a glyph cut in
     two beside two run together: each differs glyph by glyph like another die set."""
-    out = []
-    for which, r, c in (
-        ("candidate", ref, other_ends(cand)),
-        ("reference", other_ends(ref), cand),
-        ("candidate polarity", ref, other_polarity(cand)),
-        ("reference polarity", other_polarity(ref), cand),
-    ):
-        if r is not None and c is not None:
-            out.append((which, r, c))
-    hom = fit_strokes(ref, cand)
-    onto_cand = placed_boxes(ref.boxes, hom, cand.strokes.shape)
-    if onto_cand is not None:
-        out.append(("candidate boxes", ref, replace(cand, boxes=onto_cand, reads={})))
-    onto_ref = placed_boxes(cand.boxes, np.linalg.inv(hom), ref.strokes.shape)
-    if onto_ref is not None:
-        out.append(("reference boxes", replace(ref, boxes=onto_ref, reads={}), cand))
-    return out
+    return [(which, *bands) for which, make in _row_tries(ref, cand) if (bands := make())]
 
 
 def as_compared(ref: Band, cand: Band, which: str) -> tuple[Band, Band]:
-    """The two bands as a comparison whose row was taken as ``which`` compared them."""
-    for w, r, c in other_rows(ref, cand) if which else ():
+    """The two bands as a comparison whose row was taken as ``which`` compared them (only
+    that try's bands are made)."""
+    for w, make in _row_tries(ref, cand) if which else ():
         if w == which:
-            return r, c
+            return make() or (ref, cand)
     return ref, cand
 
 

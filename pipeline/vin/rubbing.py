@@ -118,7 +118,7 @@ def draw_overlay(
     """Reference above candidate, glyphs boxed by outcome, the verdict and reasons below."""
     if cand is not None and comparison.turned:
         cand = turned_band(cand)
-    # The row as compared, where one band's was taken from its other end.
+    # The rows as compared, where one band's was taken otherwise (``compare.other_rows``).
     if comparison.row and ref is not None and cand is not None:
         ref, cand = as_compared(ref, cand, comparison.row)
     rows = [
