@@ -654,23 +654,65 @@ def compare_bands(
     t: Thresholds | None = None,
     vin: str | None = None,
 ) -> Comparison:
-    """Compare two rectified bands; ``unreadable`` unless both have 17 glyphs. With the
-    registered ``vin``, a suspect glyph is also measured against the reference's other
-    stampings of its character (:func:`with_across`)."""
-    if ref is None or not ref.complete:
-        return Comparison(
-            "unreadable", 0.0, (), note="reference: VIN band not found or not 17 glyphs"
-        )
-    if cand is None or not cand.complete:
-        return Comparison(
-            "unreadable", 0.0, (), note="candidate: VIN band not found or not 17 glyphs"
-        )
+    """Compare two rectified bands. With the registered ``vin``, a suspect glyph is also
+    measured against the reference's other stampings of its character (:func:`with_across`).
+
+    Both bands must be found. Where one was not cut into 17 glyphs and the other was, it is
+    cut where the other's glyphs fall on it (:func:`cut_like`); otherwise, or where most
+    glyphs then still differ, the comparison is ``unreadable``."""
+    if ref is None:
+        return Comparison("unreadable", 0.0, (), note="reference: VIN band not found")
+    if cand is None:
+        return Comparison("unreadable", 0.0, (), note="candidate: VIN band not found")
     t = t or Thresholds()
+    if ref.complete and cand.complete:
+        return _compared(ref, cand, t, vin)
+    cut = cut_like(ref, cand)
+    if cut is None:
+        side = "reference" if not ref.complete else "candidate"
+        return Comparison("unreadable", 0.0, (), note=f"{side}: VIN band not cut into 17 glyphs")
+    which, r, c = cut
+    result = _compared(r, c, t, vin, others=False)
+    if worth_turning(result):
+        side = which.split()[0]
+        return Comparison(
+            "unreadable",
+            0.0,
+            (),
+            note=f"{side}: VIN band not cut into 17 glyphs, nor where the other's fall on it",
+        )
+    return replace(result, note="; ".join(filter(None, [ROW_NOTES[which], result.note])), row=which)
+
+
+def cut_like(ref: Band, cand: Band) -> tuple[str, Band, Band] | None:
+    """(which try, reference, candidate) with the one band that was not cut into 17 glyphs
+    cut where the other's glyphs fall on it, the two placed by their strokes alone (the
+    ``candidate boxes`` or ``reference boxes`` try of :func:`other_rows`); None when neither
+    or both are complete, or the cut fails. A glare across a few glyphs, two glyphs run
+    together: the row the other band found still says where each glyph stands."""
+    if ref.complete == cand.complete:
+        return None
+    which = "candidate boxes" if ref.complete else "reference boxes"
+    for w, make in _row_tries(ref, cand):
+        if w == which:
+            bands = make()
+            return None if bands is None else (which, *bands)
+    return None
+
+
+def _compared(
+    ref: Band, cand: Band, t: Thresholds, vin: str | None, others: bool = True
+) -> Comparison:
+    """:func:`compare_bands` of two complete bands; ``others``: also turned half a turn and
+    with the rows taken otherwise where most glyphs differ."""
     aligned = aligned_bands(ref, cand)
     raw = measure(ref, cand, aligned=aligned)
-    result = decide_upright(raw, lambda: measure(ref, turned_band(cand)), t)
+    if not others:
+        result = decide(raw, t)
+    else:
+        result = decide_upright(raw, lambda: measure(ref, turned_band(cand)), t)
     kept = ref  # the reference band as compared (its row may be taken otherwise)
-    if worth_turning(result):
+    if others and worth_turning(result):
         tries = _row_tries(ref, cand)
         tried: dict[int, tuple[Band, Aligned, list[dict[str, float]]]] = {}
 

@@ -119,11 +119,16 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
         rec: dict[str, Any] = {"seed": job.seed, "index": i, "style": job.style,
                                "kind": pair.kind, "vin": pair.vin,
                                "positions": list(pair.positions)}  # fmt: skip
+        rectified = ref, cand  # the bands OCR reads
+        cut = compare.cut_like(ref, cand) if ref is not None and cand is not None else None
+        if cut is not None:  # one band not cut into 17: cut where the other's glyphs fall
+            rec["cut"] = rec["across_on"] = cut[0]
+            ref, cand = cut[1], cut[2]
         if ref is not None and cand is not None and ref.complete and cand.complete:
             aligned = _measure_into(rec, "raw", ref, cand, job.windows)
             first = compare.decide(rec["raw"], Thresholds())
             kept = ref  # the reference band as compared
-            if compare.worth_turning(first):
+            if compare.worth_turning(first) and cut is None:
                 _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
                 upright = compare.decide_upright(
                     rec["raw"], _given(rec["raw_turned"]), Thresholds()
@@ -150,8 +155,9 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                 rec["across"] = [[i, j, r] for (i, j), r in zip(found, measured, strict=True)]
                 own = measure_across(aligned_self(kept), found)
                 rec["across_ref"] = [[i, j, r] for (i, j), r in zip(found, own, strict=True)]
-        if ocr is not None and ref is not None and cand is not None and cand.boxes:
-            rec["reads"] = [read_band(ref, ocr).vin, read_band(cand, ocr).vin]
+        read_ref, read_cand = rectified
+        if ocr is not None and read_ref is not None and read_cand is not None and read_cand.boxes:
+            rec["reads"] = [read_band(read_ref, ocr).vin, read_band(read_cand, ocr).vin]
         out.append(rec)
     return out
 
@@ -221,7 +227,13 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
     raw = rec.get("raw")
     if raw is None:
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
-    result = compare.decide_upright(raw, _given(rec.get("raw_turned")), t)
+    if "cut" in rec:  # as compare_bands compares a band cut where the other's glyphs fall
+        result = compare.decide(raw, t)
+        if compare.worth_turning(result):
+            return Comparison("unreadable", 0.0, (), note="band not cut into 17 glyphs")
+        result = replace(result, row=rec["cut"])
+    else:
+        result = compare.decide_upright(raw, _given(rec.get("raw_turned")), t)
     ends = rec.get("raw_ends", [])
     result, won = compare.with_other_rows(result, [(w, _given(other)) for w, other in ends], t)
     if won >= 0:

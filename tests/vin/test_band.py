@@ -17,7 +17,14 @@ import pytest
 from pipeline.vin import band as band_mod
 from pipeline.vin.align import fit_strokes, placed_boxes
 from pipeline.vin.band import _DISC, GLYPH_H, Band, _hat, other_ends, other_polarity, rectify
-from pipeline.vin.compare import CLONE_NOTE, Thresholds, as_compared, compare_bands, decide
+from pipeline.vin.compare import (
+    CLONE_NOTE,
+    Thresholds,
+    as_compared,
+    compare_bands,
+    cut_like,
+    decide,
+)
 from pipeline.vin.evalgen import make_pair
 from pipeline.vin.glyphs import measure
 from pipeline.vin.rubbing import compare_images, decode, draw_overlay
@@ -203,6 +210,37 @@ def test_a_candidate_cut_wrongly_is_cut_where_the_reference_glyphs_fall() -> Non
     as_found = decode(draw_overlay(ref, cand, replace(result, row="")))
     assert as_found is not None and as_found.shape == shown.shape
     assert np.abs(shown.astype(int) - as_found.astype(int)).max() > 100  # other boxes drawn
+
+
+def test_a_band_not_cut_into_17_is_cut_where_the_other_band_glyphs_fall() -> None:
+    """A band found but cut into 16 (two glyphs run together, a glyph lost in glare) is
+    compared where the other band's glyphs fall on it (``compare.cut_like``): the pair of
+    ``data/band_cut_*.jpg`` with the candidate's or the reference's last box dropped. A band
+    that agrees nowhere so placed (another VIN) stays unreadable: a cut that only the other
+    band makes must not call a clone."""
+    ref, cand = _pair("band_cut")
+    vin = "LPN2WC4F64G513690"
+    short_cand = replace(cand, boxes=cand.boxes[:16])
+    assert not short_cand.complete
+    cut = cut_like(ref, short_cand)
+    assert cut is not None and cut[0] == "candidate boxes" and cut[1] is ref
+    assert len(cut[2].boxes) == 17 and cut[2].boxes == as_compared(ref, short_cand, cut[0])[1].boxes
+    result = compare_bands(ref, short_cand, vin=vin)
+    assert result.verdict == "match" and result.row == "candidate boxes", result.note
+    assert "candidate's glyphs cut where the reference's fall on it" in result.note
+    # The other way round: the reference cut where the candidate's (mended) glyphs fall.
+    mended = cut[2]
+    short_ref = replace(ref, boxes=ref.boxes[1:])
+    result = compare_bands(short_ref, mended, vin=vin)
+    assert result.verdict == "match" and result.row == "reference boxes", result.note
+    assert cut_like(ref, cand) is None and cut_like(short_ref, short_cand) is None
+    assert compare_bands(short_ref, short_cand).verdict == "unreadable"
+    # Another VIN's film, cut where this reference's glyphs fall, agrees nowhere.
+    other, _ = _pair("band_edge")
+    stranger = replace(other, boxes=other.boxes[:15])
+    result = compare_bands(ref, stranger, vin=vin)
+    assert result.verdict == "unreadable", result.note
+    assert "nor where the other's fall on it" in result.note
 
 
 def test_boxes_carried_off_the_band_or_shrunk_are_refused() -> None:
