@@ -73,7 +73,7 @@ class RubbingCompare(Check):
             ref_read = read_band(ref_band, ctx.services.ocr, self.params.min_confidence)
             if len(ref_band.reads) > kept:  # enrolled without a read (or by another model)
                 references.keep_band(ref_info, ref_band)
-            result = with_text(result, ref_read.vin, cand_read.vin, vin)
+            result = with_text(result, ref_read.as_read, cand_read.as_read, vin)
         detail: dict[str, object] = {
             "vin": vin,
             "reference": ref_info.key,

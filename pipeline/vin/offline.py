@@ -157,7 +157,9 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                 rec["across_ref"] = [[i, j, r] for (i, j), r in zip(found, own, strict=True)]
         read_ref, read_cand = rectified
         if ocr is not None and read_ref is not None and read_cand is not None and read_cand.boxes:
-            rec["reads"] = [read_band(read_ref, ocr).vin, read_band(read_cand, ocr).vin]
+            got = read_band(read_ref, ocr), read_band(read_cand, ocr)
+            rec["reads"] = [r.vin for r in got]
+            rec["reads_as_read"] = [r.as_read for r in got]
         out.append(rec)
     return out
 
@@ -246,7 +248,8 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
         if found:
             grouped = compare.group_across(found, [kept[p] for p in found], [own[p] for p in found])
             result = compare.with_across(result, raw, grouped, t)
-    reads = rec.get("reads")
+    # Captured before session 20: only the reads the check digit corrected.
+    reads = rec.get("reads_as_read", rec.get("reads"))
     if reads:
         result = compare.with_text(result, reads[0], reads[1], rec["vin"])
     return result

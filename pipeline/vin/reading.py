@@ -34,11 +34,20 @@ class VinRead:
     check_ok: bool = False
     corrected: tuple[int, ...] = ()
     windowed: bool = False  # picked by its check digit out of a longer line
+    # The 17 characters as read, before the check digit corrected any (``corrected``). Two
+    # rubbings' reads are compared on these: a look-alike alteration (3→8, C→G) is one of
+    # the confusions the check digit corrects, back toward the VIN the digit was made for.
+    uncorrected: str | None = None
 
     @property
     def readable(self) -> bool:
         """Whether a 17-character VIN was read."""
         return self.vin is not None
+
+    @property
+    def as_read(self) -> str | None:
+        """The VIN as read, none of its characters chosen by the check digit."""
+        return self.uncorrected if self.uncorrected is not None else self.vin
 
     @property
     def inferred(self) -> bool:
@@ -146,7 +155,7 @@ def best_read(lines: list[OcrLine], min_confidence: float) -> VinRead:
         windowed = _longer_than_a_vin(text)
         for cand in candidates(text):
             fix = rules.arbitrate(cand)
-            found.append(VinRead(fix.text, score, text, fix.check_ok, fix.changed, windowed))
+            found.append(VinRead(fix.text, score, text, fix.check_ok, fix.changed, windowed, cand))
     found = [f for f in found if f.confidence >= min_confidence]
     if not found:
         return VinRead(None, 0.0, " | ".join(ln.text for ln in lines))
@@ -309,7 +318,9 @@ def _band_read(
     if len(cands) != 1 or score < min_confidence:
         return VinRead(None, score, text)
     fix = rules.arbitrate(cands[0])
-    return VinRead(fix.text, score, text, fix.check_ok, fix.changed, _longer_than_a_vin(text))
+    return VinRead(
+        fix.text, score, text, fix.check_ok, fix.changed, _longer_than_a_vin(text), cands[0]
+    )
 
 
 # Kept band reads are keyed by recogniser and by this: change it when band_line changes.
