@@ -595,7 +595,10 @@ def with_text(
     """Add positions where the two rubbings *read* differently (3→8, 1→7, C→G alterations).
 
     Both bands are read by the same OCR, so a genuine pair's glyphs usually read alike; more
-    than three differences mean one read is unreliable and the text is ignored. OCR only
+    than three differences mean one read is unreliable and the text is ignored. The texts are
+    the reads as read (``VinRead.as_read``): a look-alike alteration is one of the OCR
+    confusions the check digit corrects, and it corrects it back toward the VIN the digit
+    was made for. OCR only
     proposes: the glyph's own evidence must reach ``TEXT_CONFIRM`` of its limit, so a misread
     of two identical glyphs does not flag a genuine rubbing, and the candidate glyph must have
     ink the reference lacks (``GlyphScore.added``): a look-alike is made by adding strokes,
