@@ -24,7 +24,11 @@ unless ``--without-across``. Where the comparison finds most glyphs differing ev
 the capture also keeps the measurements with each band's glyph row taken otherwise
 (``raw_ends``: from its other end, in the other polarity, cut where the other band's glyphs
 fall; :func:`pipeline.vin.compare.other_rows`), which the replay weighs as
-:func:`pipeline.vin.compare.compare_bands` does.
+:func:`pipeline.vin.compare.compare_bands` does. A band found but not cut into 17 glyphs is
+measured as cut where the other band's glyphs fall on it (``cut``:
+:func:`pipeline.vin.compare.cut_like`). With ``--read`` both reads are kept as reported
+(``reads``) and as read (``reads_as_read``, before the check digit corrected any character),
+which the replay compares; captures older than session 20 have only the former.
 
 ``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
 in ``tune.json.gz.windows.npz``; ``decide --model`` then scores them again with other
