@@ -670,14 +670,13 @@ def compare_bands(
     t = t or Thresholds()
     if ref.complete and cand.complete:
         return _compared(ref, cand, t, vin)
+    side = "reference" if not ref.complete else "candidate"  # the band not cut into 17
     cut = cut_like(ref, cand)
     if cut is None:
-        side = "reference" if not ref.complete else "candidate"
         return Comparison("unreadable", 0.0, (), note=f"{side}: VIN band not cut into 17 glyphs")
     which, r, c = cut
     result = _compared(r, c, t, vin, others=False)
     if worth_turning(result):
-        side = which.split()[0]
         return Comparison(
             "unreadable",
             0.0,
@@ -696,11 +695,8 @@ def cut_like(ref: Band, cand: Band) -> tuple[str, Band, Band] | None:
     if ref.complete == cand.complete:
         return None
     which = "candidate boxes" if ref.complete else "reference boxes"
-    for w, make in _row_tries(ref, cand):
-        if w == which:
-            bands = make()
-            return None if bands is None else (which, *bands)
-    return None
+    bands = _made(ref, cand, which)
+    return None if bands is None else (which, *bands)
 
 
 def _compared(
@@ -932,13 +928,18 @@ def other_rows(ref: Band, cand: Band) -> list[tuple[str, Band, Band]]:
     return [(which, *bands) for which, make in _row_tries(ref, cand) if (bands := make())]
 
 
-def as_compared(ref: Band, cand: Band, which: str) -> tuple[Band, Band]:
-    """The two bands as a comparison whose row was taken as ``which`` compared them (only
-    that try's bands are made)."""
-    for w, make in _row_tries(ref, cand) if which else ():
+def _made(ref: Band, cand: Band, which: str) -> tuple[Band, Band] | None:
+    """The two bands of the try ``which`` of :func:`other_rows` (only that try's bands are
+    made), or None where it makes none."""
+    for w, make in _row_tries(ref, cand):
         if w == which:
-            return make() or (ref, cand)
-    return ref, cand
+            return make()
+    return None
+
+
+def as_compared(ref: Band, cand: Band, which: str) -> tuple[Band, Band]:
+    """The two bands as a comparison whose row was taken as ``which`` compared them."""
+    return (_made(ref, cand, which) if which else None) or (ref, cand)
 
 
 def with_other_rows(

@@ -123,7 +123,7 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
         rec: dict[str, Any] = {"seed": job.seed, "index": i, "style": job.style,
                                "kind": pair.kind, "vin": pair.vin,
                                "positions": list(pair.positions)}  # fmt: skip
-        rectified = ref, cand  # the bands OCR reads
+        read_ref, read_cand = ref, cand  # the bands as rectified, which OCR reads
         cut = compare.cut_like(ref, cand) if ref is not None and cand is not None else None
         if cut is not None:  # one band not cut into 17: cut where the other's glyphs fall
             rec["cut"] = rec["across_on"] = cut[0]
@@ -159,7 +159,6 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                 rec["across"] = [[i, j, r] for (i, j), r in zip(found, measured, strict=True)]
                 own = measure_across(aligned_self(kept), found)
                 rec["across_ref"] = [[i, j, r] for (i, j), r in zip(found, own, strict=True)]
-        read_ref, read_cand = rectified
         if ocr is not None and read_ref is not None and read_cand is not None and read_cand.boxes:
             got = read_band(read_ref, ocr), read_band(read_cand, ocr)
             rec["reads"] = [r.vin for r in got]
