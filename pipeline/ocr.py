@@ -7,12 +7,11 @@ used from worker threads.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import inspect
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,63 +131,6 @@ class RapidOcrEngine:
             return "", 0.0
         text, score = result[0][0], result[0][1]
         return str(text), float(score)
-
-    def read_line_odds(
-        self, image: np.ndarray, alphabet: str, folded: Mapping[str, str] | None = None
-    ) -> tuple[str, float, np.ndarray]:
-        """:meth:`read_line` (the same text and confidence, from the same one inference), and
-        how firmly the recogniser saw each character it read: for each character of the
-        text, its probability of each character of ``alphabet`` over the frames where it
-        read that character and one frame either side (an array, one row per character of
-        the text, one column per character of ``alphabet``).
-
-        A glyph altered to a look-alike (a 1 given a 7's bar, a 0 stamped over with an 8)
-        may still be read as the original while the recogniser already gives the other
-        character some weight; the same glyph of an unaltered rubbing gives it next to none.
-        ``folded`` adds characters outside ``alphabet`` to the one they stand for (a VIN's
-        I, O and Q are read as 1, 0 and 0) before the frames' maximum is taken.
-        """
-        engine = self._engine
-        img, _, _ = engine.preprocess(engine.load_img(image))
-        rec = engine.text_rec
-        _, height, width = rec.rec_image_shape[:3]
-        ratio = max(width / height, img.shape[1] / img.shape[0])
-        tensor = rec.resize_norm_img(img, ratio)[np.newaxis].astype(np.float32)
-        with self._lock:
-            probs = rec.session(tensor)[0][0]  # (frames, classes), softmax
-        text, score = rec.postprocess_op(probs[np.newaxis])[0][:2]
-        columns, weights = self._odds_columns(alphabet, tuple(sorted((folded or {}).items())))
-        per_char = probs[:, columns] @ weights
-        best = probs.argmax(axis=1)
-        # As the CTC decoder selects characters: where the best class changes to a non-blank.
-        changed = np.r_[True, best[1:] != best[:-1]]
-        starts = np.flatnonzero(changed & (best != 0)).tolist()
-        odds = np.zeros((len(starts), len(alphabet)), np.float32)
-        for k, start in enumerate(starts):
-            end = start
-            while end + 1 < len(best) and best[end + 1] == best[start]:
-                end += 1
-            odds[k] = per_char[max(start - 1, 0) : end + 2].max(axis=0)
-        if len(starts) != len(text):  # a class of several characters: no per-character odds
-            odds = np.zeros((len(text), len(alphabet)), np.float32)
-        return str(text), float(score), odds
-
-    @functools.lru_cache(maxsize=8)  # noqa: B019 - one engine per process, a few alphabets
-    def _odds_columns(
-        self, alphabet: str, folded: tuple[tuple[str, str], ...]
-    ) -> tuple[list[int], np.ndarray]:
-        """The recogniser's classes that make up each character of ``alphabet`` (itself and
-        any ``folded`` onto it), and the matrix that sums them into one column each."""
-        charset = self._engine.text_rec.postprocess_op.character
-        index = {c: k for k, c in enumerate(charset)}
-        pairs = [
-            (index[c], alphabet.index(target))
-            for c, target in [*((c, c) for c in alphabet), *folded]
-            if c in index and target in alphabet
-        ]
-        weights = np.zeros((len(pairs), len(alphabet)), np.float32)
-        weights[np.arange(len(pairs)), [k for _, k in pairs]] = 1.0
-        return [c for c, _ in pairs], weights
 
     def detect(self, image: np.ndarray, *, max_side: int = 960) -> list[Box]:
         """Text-line boxes (4 points, in ``image`` coordinates), detected on a copy whose

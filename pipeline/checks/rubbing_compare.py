@@ -69,14 +69,11 @@ class RubbingCompare(Check):
         result = compare_bands(ref_band, cand_band, self._thresholds(), vin)
         if ref_band is not None and ref_band.boxes:
             cand_read = vin_read_of(ctx, item, self.params.min_confidence)
-            kept = len(ref_band.reads), len(ref_band.odds)
+            kept = len(ref_band.reads)
             ref_read = read_band(ref_band, ctx.services.ocr, self.params.min_confidence)
-            # Enrolled without a read or its odds (or by another model): keep them now.
-            if (len(ref_band.reads), len(ref_band.odds)) != kept:
+            if len(ref_band.reads) > kept:  # enrolled without a read (or by another model)
                 references.keep_band(ref_info, ref_band)
-            result = with_text(
-                result, ref_read.as_read, cand_read.as_read, vin, ref_read.odds, cand_read.odds
-            )
+            result = with_text(result, ref_read.as_read, cand_read.as_read, vin)
         detail: dict[str, object] = {
             "vin": vin,
             "reference": ref_info.key,

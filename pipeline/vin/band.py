@@ -49,9 +49,6 @@ class Band:
     # OCR reads of the band's line, (text, score) per recogniser (``read_band``): kept with
     # a reference's band, so a comparison does not read the same reference again.
     reads: dict[str, tuple[str, float]] = field(default_factory=dict, compare=False)
-    # With each read, how firmly the recogniser saw each character of the VIN alphabet at
-    # each glyph (``read_band``, ``VinRead.odds``), under the same tag.
-    odds: dict[str, tuple[tuple[float, ...], ...]] = field(default_factory=dict, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -65,7 +62,6 @@ class Band:
             "algorithm": ALGORITHM,
             "light_on_dark": self.light_on_dark,
             "reads": {tag: [text, score] for tag, (text, score) in self.reads.items()},
-            "odds": {tag: [list(row) for row in rows] for tag, rows in self.odds.items()},
         }
         np.savez_compressed(
             buf,
@@ -96,10 +92,6 @@ class Band:
                     reads={
                         str(tag): (str(text), float(score))
                         for tag, (text, score) in meta.get("reads", {}).items()
-                    },
-                    odds={
-                        str(tag): tuple(tuple(float(v) for v in row) for row in rows)
-                        for tag, rows in meta.get("odds", {}).items()
                     },
                 )
         except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile):
@@ -907,7 +899,7 @@ def other_ends(band: Band) -> Band | None:
     if band.boxes not in rows:
         return None
     other = rows[1 - rows.index(band.boxes)]
-    return replace(band, boxes=other, reads={}, odds={})  # type: ignore[arg-type]
+    return replace(band, boxes=other, reads={})  # type: ignore[arg-type]
 
 
 def other_polarity(band: Band) -> Band | None:

@@ -27,9 +27,7 @@ band whose glyphs agree closely (:func:`band_scale`). High median shape and outl
 over the whole band means another die set for every glyph (a clone). With the registered VIN,
 a glyph that looks suspect where the reference's own stamping of it is the odd one among the
 reference's stampings of that character (a stroke the pencil missed on the archived film) is
-judged against the others (:func:`with_across`). With OCR, a glyph the two rubbings read
-differently, or read alike while the candidate's read leans to another character, is suspect
-when its own evidence and added ink confirm it (:func:`with_text`).
+judged against the others (:func:`with_across`).
 """
 
 from __future__ import annotations
@@ -40,7 +38,6 @@ from functools import cache, partial
 
 import numpy as np
 
-from pipeline.vin import rules
 from pipeline.vin.align import fit_strokes, placed_boxes
 from pipeline.vin.band import GLYPH_H, LENGTH, Band, other_ends, other_polarity, turned_band
 from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
@@ -72,12 +69,6 @@ TEXT_CONFIRM = 0.35
 # step of the seal search is 0.31 of it), or gains more ink than it loses; a genuine glyph
 # misread for ink the pencil missed (an 8 read as 3, a 0 as 9) has none of these.
 TEXT_EXTRA, TEXT_SEALED = 0.75, 0.25
-# A glyph both rubbings read alike still proposes itself when the candidate's read gives
-# another character at least ODDS_MIN and ODDS_GAIN times the reference's (odds under
-# ODDS_FLOOR count as that); see ``with_text``. Set in the middle of a plateau (session 21,
-# tuning seeds 4242, 1234, 909 and 2718 undisturbed, with OCR: ODDS_MIN 0.02-0.1 and
-# ODDS_GAIN 50-400 found the same look-alikes and flagged no genuine pair).
-ODDS_MIN, ODDS_GAIN, ODDS_FLOOR = 0.05, 150.0, 1e-4
 
 
 @dataclass(frozen=True)
@@ -600,8 +591,6 @@ def with_text(
     ref_text: str | None,
     cand_text: str | None,
     vin: str | None = None,
-    ref_odds: Sequence[Sequence[float]] = (),
-    cand_odds: Sequence[Sequence[float]] = (),
 ) -> Comparison:
     """Add positions where the two rubbings *read* differently (3→8, 1→7, C→G alterations).
 
@@ -617,13 +606,6 @@ def with_text(
     position where the *reference* reads otherwise than the VIN is not compared: the archived
     rubbing was enrolled for that VIN, so there the reference was misread (the candidate's
     read is never measured against the VIN here; ``vin_match`` does that).
-
-    With both reads' odds per glyph (``VinRead.odds``), a glyph the two read alike also
-    proposes itself where the candidate's read gives another character at least
-    :data:`ODDS_MIN` and :data:`ODDS_GAIN` times the reference's (a look-alike that OCR still
-    reads as the original: a 1 given a 7's bar, a 0 stamped over with an 8); OCR noise pairs
-    and glyphs whose reference read is not its own best character do not, and more than three
-    such glyphs mean the two reads do not line up. It is confirmed as a read difference is.
     """
     if comparison.verdict == "unreadable" or not ref_text or not cand_text:
         return comparison
@@ -642,24 +624,20 @@ def with_text(
     ]
     if len(diff) > 3:
         return comparison
-    skip = set(diff) | {i for i, m in enumerate(misread) if m}
-    leaning = _leaning(ref_text, ref_odds, cand_odds, skip)
     by_index = {g.index: g for g in comparison.glyphs}
-    confirmed = [
+    diff = [
         i
-        for i in [*diff, *leaning]
+        for i in diff
         if i in by_index and by_index[i].suspicion >= TEXT_CONFIRM and by_index[i].added
     ]
-    if not confirmed:
+    if not diff:
         return comparison
-    suspects = tuple(sorted(set(comparison.suspects) | set(confirmed)))
-    notes = [
-        f"{i + 1}:reads {ref_text[i]}→{cand_text[i]}"
-        if i in diff
-        else f"{i + 1}:reads {ref_text[i]}, leaning to {leaning[i]}"
-        for i in confirmed
-    ]
-    note = ", ".join(filter(None, [comparison.note, *notes]))
+    suspects = tuple(sorted(set(comparison.suspects) | set(diff)))
+    note = ", ".join(
+        filter(
+            None, [comparison.note, *(f"{i + 1}:reads {ref_text[i]}→{cand_text[i]}" for i in diff)]
+        )
+    )
     return replace(
         comparison,
         verdict="mismatch",
@@ -667,34 +645,6 @@ def with_text(
         suspects=suspects,
         note=note,
     )
-
-
-def _leaning(
-    ref_text: str,
-    ref_odds: Sequence[Sequence[float]],
-    cand_odds: Sequence[Sequence[float]],
-    skip: set[int],
-) -> dict[int, str]:
-    """Glyphs (not in ``skip``) whose candidate read leans to another character than the
-    reference's (see :func:`with_text`), each with that character; none where either read
-    has no odds or more than three glyphs lean."""
-    if len(ref_odds) != len(ref_text) or len(cand_odds) != len(ref_text):
-        return {}
-    ref, cand = np.asarray(ref_odds, np.float64), np.asarray(cand_odds, np.float64)
-    if ref.shape[1:] != (len(rules.ODDS_ALPHABET),) or cand.shape != ref.shape:
-        return {}
-    gain = np.log(cand + ODDS_FLOOR) - np.log(ref + ODDS_FLOOR)
-    out: dict[int, str] = {}
-    for i, own in enumerate(ref_text):
-        if i in skip or rules.ODDS_ALPHABET[int(ref[i].argmax())] != own:
-            continue
-        for k, other in enumerate(rules.ODDS_ALPHABET):
-            if other == own or frozenset((own, other)) in OCR_NOISE:
-                continue
-            if cand[i, k] >= ODDS_MIN and gain[i, k] >= np.log(ODDS_GAIN):
-                out[i] = other
-                break
-    return out if len(out) <= 3 else {}
 
 
 def _typical(comparison: Comparison) -> float:
@@ -951,11 +901,11 @@ def _row_tries(ref: Band, cand: Band) -> list[tuple[str, Callable[[], tuple[Band
 
     def onto_cand() -> tuple[Band, Band] | None:
         boxes = placed_boxes(ref.boxes, hom(), cand.strokes.shape)
-        return None if boxes is None else (ref, replace(cand, boxes=boxes, reads={}, odds={}))
+        return None if boxes is None else (ref, replace(cand, boxes=boxes, reads={}))
 
     def onto_ref() -> tuple[Band, Band] | None:
         boxes = placed_boxes(cand.boxes, np.linalg.inv(hom()), ref.strokes.shape)
-        return None if boxes is None else (replace(ref, boxes=boxes, reads={}, odds={}), cand)
+        return None if boxes is None else (replace(ref, boxes=boxes, reads={}), cand)
 
     return [
         ("candidate", lambda: pair(ref, other_ends(cand))),

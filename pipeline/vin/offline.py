@@ -28,8 +28,7 @@ fall; :func:`pipeline.vin.compare.other_rows`), which the replay weighs as
 measured as cut where the other band's glyphs fall on it (``cut``:
 :func:`pipeline.vin.compare.cut_like`). With ``--read`` both reads are kept as reported
 (``reads``) and as read (``reads_as_read``, before the check digit corrected any character),
-which the replay compares; captures older than session 20 have only the former. Since
-session 21 they keep both reads' odds per glyph too (``odds``, ``VinRead.odds``).
+which the replay compares; captures older than session 20 have only the former.
 
 ``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
 in ``tune.json.gz.windows.npz``; ``decide --model`` then scores them again with other
@@ -164,7 +163,6 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
             got = read_band(read_ref, ocr), read_band(read_cand, ocr)
             rec["reads"] = [r.vin for r in got]
             rec["reads_as_read"] = [r.as_read for r in got]
-            rec["odds"] = [[list(row) for row in r.odds] for r in got]
         out.append(rec)
     return out
 
@@ -256,8 +254,7 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
     # Captured before session 20: only the reads the check digit corrected.
     reads = rec.get("reads_as_read", rec.get("reads"))
     if reads:
-        odds = rec.get("odds", [(), ()])  # captured before session 21: none
-        result = compare.with_text(result, reads[0], reads[1], rec["vin"], odds[0], odds[1])
+        result = compare.with_text(result, reads[0], reads[1], rec["vin"])
     return result
 
 

@@ -38,10 +38,6 @@ class VinRead:
     # rubbings' reads are compared on these: a look-alike alteration (3→8, C→G) is one of
     # the confusions the check digit corrects, back toward the VIN the digit was made for.
     uncorrected: str | None = None
-    # Per glyph of a band read as exactly 17 characters, how firmly the recogniser saw each
-    # character of ``rules.ODDS_ALPHABET`` there (``OcrEngine.read_line_odds``; empty when the
-    # recogniser gives none or the line read otherwise). ``compare.with_text`` weighs them.
-    odds: tuple[tuple[float, ...], ...] = ()
 
     @property
     def readable(self) -> bool:
@@ -289,7 +285,7 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
     one), so a band kept with its reads (a prepared reference) is not read again."""
     tag = getattr(ocr, "model_tag", "")
     tag = f"{tag}/line-{BAND_LINE_VERSION}" if tag else ""
-    read = _band_read(lambda: band_line(band), band.reads, band.odds, tag, ocr, min_confidence)
+    read = _band_read(lambda: band_line(band), band.reads, tag, ocr, min_confidence)
     if read.readable or not band.boxes:
         return read
     # A film photographed upside down reads as nothing; turned half a turn it may read as a
@@ -297,7 +293,6 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
     turned = _band_read(
         lambda: band_line(turned_band(band)),
         band.reads,
-        band.odds,
         f"{tag}/turned" if tag else "",
         ocr,
         min_confidence,
@@ -308,25 +303,15 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
 def _band_read(
     line: Callable[[], np.ndarray],
     reads: dict[str, tuple[str, float]],
-    odds: dict[str, tuple[tuple[float, ...], ...]],
     tag: str,
     ocr: OcrEngine,
     min_confidence: float,
 ) -> VinRead:
-    """The VIN read of one band line, the raw read kept in ``reads`` under ``tag`` and, where
-    the recogniser gives them, its odds per glyph in ``odds``."""
-    with_odds = getattr(ocr, "read_line_odds", None)
-    if tag and tag in reads and (with_odds is None or tag in odds):
+    """The VIN read of one band line, the raw read kept in ``reads`` under ``tag``."""
+    if tag and tag in reads:
         text, score = reads[tag]
-        rows = odds.get(tag, ())
-    elif with_odds is not None:
-        text, score, found = with_odds(line(), rules.ODDS_ALPHABET, rules.FORBIDDEN_MAP)
-        rows = tuple(tuple(float(v) for v in row) for row in found)
-        if tag:
-            reads[tag], odds[tag] = (text, score), rows
     else:
         text, score = ocr.read_line(line())
-        rows = ()
         if tag:
             reads[tag] = (text, score)
     cands = candidates(text)
@@ -334,15 +319,7 @@ def _band_read(
         return VinRead(None, score, text)
     fix = rules.arbitrate(cands[0])
     return VinRead(
-        fix.text,
-        score,
-        text,
-        fix.check_ok,
-        fix.changed,
-        _longer_than_a_vin(text),
-        cands[0],
-        # Glyph by glyph only where the line was read as the 17 glyphs and nothing else.
-        rows if len(text) == rules.LENGTH and len(rows) == rules.LENGTH else (),
+        fix.text, score, text, fix.check_ok, fix.changed, _longer_than_a_vin(text), cands[0]
     )
 
 

@@ -86,10 +86,7 @@ def compare_to_band(
     comparison = compare_bands(ref, cand, thresholds, vin)
     vin_read = read_band(cand, ocr) if ocr is not None and cand is not None and cand.boxes else None
     if vin_read is not None and ref is not None and ocr is not None:
-        ref_read = read_band(ref, ocr)
-        comparison = with_text(
-            comparison, ref_read.as_read, vin_read.as_read, vin, ref_read.odds, vin_read.odds
-        )
+        comparison = with_text(comparison, read_band(ref, ocr).as_read, vin_read.as_read, vin)
     picture = draw_overlay(ref, cand, comparison) if overlay else None
     return RubbingResult(comparison, vin_read, picture)
 

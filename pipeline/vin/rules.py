@@ -15,8 +15,6 @@ from datetime import date
 LENGTH = 17
 CHECK_INDEX = 8
 ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")
-# The alphabet in order, for per-glyph recogniser odds (``reading.VinRead.odds``).
-ODDS_ALPHABET = "".join(sorted(ALPHABET))
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VALUES = {
     **{str(d): d for d in range(10)},

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.vin import compare, rules
+from pipeline.vin import compare
 from pipeline.vin.compare import CLONE_NOTE, Thresholds, _detrend, _solved, decide
 from pipeline.vin.glyphs import (
     ANGLES,
@@ -411,52 +411,6 @@ def test_a_reference_misread_is_not_compared_given_the_registered_vin() -> None:
     assert compare.with_text(off, misread, VIN, VIN).verdict == "match"
     # The candidate reads 8 where reference and VIN agree on 3: still compared.
     assert compare.with_text(off, VIN, misread, VIN).suspects == (9,)
-
-
-def _odds(text: str, leaning: dict[int, tuple[str, float]] | None = None) -> list[list[float]]:
-    """Per glyph, a recogniser's odds that read ``text`` firmly, except where ``leaning``
-    gives a glyph another character at some probability."""
-    alphabet = rules.ODDS_ALPHABET
-    rows = []
-    for i, c in enumerate(text):
-        row = [1e-5] * len(alphabet)
-        row[alphabet.index(c)] = 0.99
-        if leaning and i in leaning:
-            other, p = leaning[i]
-            row[alphabet.index(other)] = p
-        rows.append(row)
-    return rows
-
-
-def test_a_read_leaning_to_another_character_proposes_its_glyph() -> None:
-    """Both rubbings read a 3 at glyph 10, but the candidate's read gives an 8 a tenth: a
-    look-alike alteration that OCR still reads as the original. It is confirmed as a read
-    difference is (evidence of the glyph, ink the reference lacks)."""
-    t = Thresholds()
-    assert VIN[9] == "3"
-    off = decide(_with_ink(t, extra={9: _added(t)}), t)
-    plain = decide(_raw(), t)
-    ref, firm = _odds(VIN), _odds(VIN)
-    leaning = _odds(VIN, {9: ("8", 0.1)})
-    assert compare.with_text(off, VIN, VIN, VIN, ref, firm).verdict == "match"
-    flagged = compare.with_text(off, VIN, VIN, VIN, ref, leaning)
-    assert flagged.verdict == "mismatch" and flagged.suspects == (9,)
-    assert "10:reads 3, leaning to 8" in flagged.note
-    # Not without the glyph's own evidence, nor where the lean is weak or OCR noise.
-    assert compare.with_text(plain, VIN, VIN, VIN, ref, leaning).verdict == "match"
-    weak = _odds(VIN, {9: ("8", 0.5 * compare.ODDS_MIN)})
-    assert compare.with_text(off, VIN, VIN, VIN, ref, weak).verdict == "match"
-    # The reference already gives the 8 as much: no lean of the candidate's.
-    both = _odds(VIN, {9: ("8", 0.1)})
-    assert compare.with_text(off, VIN, VIN, VIN, both, leaning).verdict == "match"
-    noise = VIN[:9] + "5" + VIN[10:]  # S and 5 are a pair OCR swaps
-    s_lean = _odds(noise, {9: ("S", 0.3)})
-    assert compare.with_text(off, noise, noise, noise, _odds(noise), s_lean).verdict == "match"
-    # Four glyphs leaning: the two reads do not line up.
-    many = _odds(VIN, {k: ("X", 0.2) for k in (1, 5, 9, 13)})
-    assert compare.with_text(off, VIN, VIN, VIN, ref, many).verdict == "match"
-    # Without odds (a recogniser that gives none) nothing changes.
-    assert compare.with_text(off, VIN, VIN, VIN).verdict == "match"
 
 
 def test_shift_scale_is_tighter_in_a_quiet_band_only() -> None:

@@ -48,23 +48,6 @@ def test_replayed_verdicts_with_the_other_stampings_are_the_comparisons() -> Non
             assert offline.replay(rec, t) == direct.comparison
 
 
-def test_replayed_verdicts_with_reads_are_the_comparisons() -> None:
-    """``capture --read`` keeps both reads as read and their odds per glyph, and the replay
-    weighs them as ``compare_to_band`` does."""
-    from pipeline.ocr import RapidOcrEngine
-
-    records = offline.capture([4242], 2, read=True, across=True)
-    assert all(len(r["odds"][1]) == 17 for r in records if r.get("reads_as_read", [0, 0])[1])
-    ocr, t = RapidOcrEngine(), Thresholds()
-    for k, style in enumerate("ABCD"):
-        for i, pair in enumerate(pairs(2, style, 4242 + k)):
-            rec = records[2 * k + i]
-            direct = compare_images(
-                decode(pair.reference), decode(pair.candidate), ocr=ocr, overlay=False, vin=pair.vin
-            )
-            assert offline.replay(rec, t) == direct.comparison
-
-
 def test_capture_and_decide_from_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
