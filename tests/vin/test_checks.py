@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from pipeline.config import load_settings
+from pipeline.config import CONFIG_DIR, load_settings
 from pipeline.db import schema
 from pipeline.package import LocalPackage
 from pipeline.samplegen.stamp import DieStyle, render_vin_photo
@@ -157,3 +157,40 @@ def test_a_read_corrected_by_the_check_digit_never_fails(
     assert (match.outcome, match.reason) == ("review", "vin_uncertain")
     (both,) = [f for f in verdict.findings if f.check == "vin_photo_vs_rubbing"]
     assert (both.outcome, both.reason) == ("review", "vin_photo_rubbing_mismatch")
+
+
+def test_a_read_the_check_digit_corrected_into_the_vin_is_reviewed_when_asked(
+    tmp_path: Path, home: Path
+) -> None:
+    """``data/lookalike_corrected_cand.jpg`` is a rubbing whose C at position 11 was altered
+    to a G; OCR reads the G, and the check digit, made for the C, corrects it back. By
+    default ``vin_match`` passes the corrected read; with ``corrected_match = "review"`` it
+    sends it to a person, with the read as read in the finding."""
+    vin = "3THWVSM674C920236"
+    altered = (Path(__file__).parent / "data" / "lookalike_corrected_cand.jpg").read_bytes()
+    folder = make_package(
+        tmp_path,
+        codes=["J"],
+        manifest_overrides={"vehicle": {**BASE_MANIFEST["vehicle"], "vin": vin}},
+    )
+    (folder / "J.jpg").write_bytes(altered)
+    default = tmp_path / "default.toml"
+    default.write_text((CONFIG_DIR / "default.toml").read_text("utf-8"), "utf-8")
+    strict = tmp_path / "strict.toml"
+    strict.write_text(
+        (CONFIG_DIR / "default.toml")
+        .read_text("utf-8")
+        .replace('corrected_match = "pass"', 'corrected_match = "review"'),
+        "utf-8",
+    )
+    found = {}
+    for name, path in (("pass", default), ("review", strict)):
+        services = Services(load_settings(path, env={"INSPECTPIPE_HOME": str(home)}))
+        verdict = verify_package(LocalPackage(folder), services, only=["vin_match"])
+        (finding,) = [f for f in verdict.findings if f.check == "vin_match"]
+        found[name] = finding
+    assert (found["pass"].outcome, found["pass"].reason) == ("pass", None)
+    assert (found["review"].outcome, found["review"].reason) == ("review", "vin_corrected_match")
+    detail = found["review"].detail
+    assert detail["read"] == vin and detail["corrected_positions"] == [10]
+    assert detail["as_read"] == vin[:10] + "G" + vin[11:]
