@@ -118,7 +118,7 @@ class VinMatch(Check):
         if read.windowed:
             detail["windowed"] = True
         if read.vin == expected:
-            if read.corrected and read.as_read != expected:
+            if read.corrected:  # the check digit chose characters: read otherwise
                 detail["as_read"] = read.as_read
                 if self.params.corrected_match == "review":
                     return review("vin_corrected_match", **detail)

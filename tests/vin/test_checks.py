@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from pipeline.config import CONFIG_DIR, load_settings
+from pipeline.config import DEFAULT_CONFIG, load_settings
 from pipeline.db import schema
 from pipeline.package import LocalPackage
 from pipeline.samplegen.stamp import DieStyle, render_vin_photo
@@ -174,17 +174,15 @@ def test_a_read_the_check_digit_corrected_into_the_vin_is_reviewed_when_asked(
         manifest_overrides={"vehicle": {**BASE_MANIFEST["vehicle"], "vin": vin}},
     )
     (folder / "J.jpg").write_bytes(altered)
-    default = tmp_path / "default.toml"
-    default.write_text((CONFIG_DIR / "default.toml").read_text("utf-8"), "utf-8")
     strict = tmp_path / "strict.toml"
     strict.write_text(
-        (CONFIG_DIR / "default.toml")
-        .read_text("utf-8")
-        .replace('corrected_match = "pass"', 'corrected_match = "review"'),
+        DEFAULT_CONFIG.read_text("utf-8").replace(
+            'corrected_match = "pass"', 'corrected_match = "review"'
+        ),
         "utf-8",
     )
     found = {}
-    for name, path in (("pass", default), ("review", strict)):
+    for name, path in (("pass", DEFAULT_CONFIG), ("review", strict)):
         services = Services(load_settings(path, env={"INSPECTPIPE_HOME": str(home)}))
         verdict = verify_package(LocalPackage(folder), services, only=["vin_match"])
         (finding,) = [f for f in verdict.findings if f.check == "vin_match"]
