@@ -22,8 +22,8 @@ from pipeline.checks.base import (
 )
 from pipeline.checks.vin_match import band_of, vin_read_of
 from pipeline.package import LoadedItem
-from pipeline.vin.compare import Thresholds, compare_bands, with_text
-from pipeline.vin.reading import read_band
+from pipeline.vin.compare import Thresholds, compare_bands, read_alike, with_text
+from pipeline.vin.reading import read_band, read_upright
 from pipeline.vin.rubbing import draw_overlay
 
 
@@ -66,14 +66,29 @@ class RubbingCompare(Check):
             return review("rubbing_no_reference", vin=vin)
         ref_band = references.band(ref_info)
         cand_band = band_of(item)
-        result = compare_bands(ref_band, cand_band, self._thresholds(), vin)
+        reads = None
+        alike = False
         if ref_band is not None and ref_band.boxes:
             cand_read = vin_read_of(ctx, item, self.params.min_confidence)
             kept = len(ref_band.reads)
-            ref_read = read_band(ref_band, ctx.services.ocr, self.params.min_confidence)
+            ocr, least = ctx.services.ocr, self.params.min_confidence
+            ref_read = read_band(ref_band, ocr, least)
             if len(ref_band.reads) > kept:  # enrolled without a read (or by another model)
                 references.keep_band(ref_info, ref_band)
-            result = with_text(result, ref_read.as_read, cand_read.as_read, vin)
+            reads = ref_read.as_read, cand_read.as_read
+            # The bands' reads as found (kept in them: no more OCR); the candidate's read
+            # above may be its whole photo's.
+            alike = (
+                cand_band is not None
+                and bool(cand_band.boxes)
+                and read_alike(
+                    read_upright(ref_band, ocr, least).as_read,
+                    read_upright(cand_band, ocr, least).as_read,
+                )
+            )
+        result = compare_bands(ref_band, cand_band, self._thresholds(), vin, read_alike=alike)
+        if reads is not None:
+            result = with_text(result, *reads, vin)
         detail: dict[str, object] = {
             "vin": vin,
             "reference": ref_info.key,

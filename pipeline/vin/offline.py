@@ -28,7 +28,11 @@ fall; :func:`pipeline.vin.compare.other_rows`), which the replay weighs as
 measured as cut where the other band's glyphs fall on it (``cut``:
 :func:`pipeline.vin.compare.cut_like`). With ``--read`` both reads are kept as reported
 (``reads``) and as read (``reads_as_read``, before the check digit corrected any character),
-which the replay compares; captures older than session 20 have only the former.
+which the replay compares; captures older than session 20 have only the former. Since
+session 22 it also keeps both bands' reads as found (``reads_upright``): where they are the
+same 17 characters the comparison turns nothing and takes no other row (``read_alike`` of
+:func:`pipeline.vin.compare.compare_bands`), so neither is measured; the replay does the
+same (older captures: where the reads as read agree).
 
 ``--windows`` also keeps every glyph's aligned window pair (what the glyph-pair network reads)
 in ``tune.json.gz.windows.npz``; ``decide --model`` then scores them again with other
@@ -57,7 +61,7 @@ from pipeline.vin.band import Band, rectify, turned_band
 from pipeline.vin.compare import Comparison, Thresholds
 from pipeline.vin.evalgen import KINDS, pairs
 from pipeline.vin.glyphs import Aligned, aligned_bands, aligned_self, measure, measure_across
-from pipeline.vin.reading import read_band
+from pipeline.vin.reading import read_band, read_upright
 from pipeline.vin.rubbing import decode
 
 
@@ -124,6 +128,11 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                                "kind": pair.kind, "vin": pair.vin,
                                "positions": list(pair.positions)}  # fmt: skip
         read_ref, read_cand = ref, cand  # the bands as rectified, which OCR reads
+        if ocr is not None and read_ref is not None and read_cand is not None and read_cand.boxes:
+            got = read_band(read_ref, ocr), read_band(read_cand, ocr)
+            rec["reads"] = [r.vin for r in got]
+            rec["reads_as_read"] = [r.as_read for r in got]
+            rec["reads_upright"] = [read_upright(b, ocr).as_read for b in (read_ref, read_cand)]
         cut = compare.cut_like(ref, cand) if ref is not None and cand is not None else None
         if cut is not None:  # one band not cut into 17: cut where the other's glyphs fall
             rec["cut"] = rec["across_on"] = cut[0]
@@ -132,7 +141,8 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
             aligned = _measure_into(rec, "raw", ref, cand, job.windows)
             first = compare.decide(rec["raw"], Thresholds())
             kept = ref  # the reference band as compared
-            if compare.worth_turning(first) and cut is None:
+            # Read alike, the comparison turns nothing and takes no other row.
+            if compare.worth_turning(first) and cut is None and not _read_alike(rec):
                 _measure_into(rec, "raw_turned", ref, turned_band(cand), job.windows)
                 upright = compare.decide_upright(
                     rec["raw"], _given(rec["raw_turned"]), Thresholds()
@@ -159,10 +169,6 @@ def _capture_group(job: Job) -> list[dict[str, Any]]:
                 rec["across"] = [[i, j, r] for (i, j), r in zip(found, measured, strict=True)]
                 own = measure_across(aligned_self(kept), found)
                 rec["across_ref"] = [[i, j, r] for (i, j), r in zip(found, own, strict=True)]
-        if ocr is not None and read_ref is not None and read_cand is not None and read_cand.boxes:
-            got = read_band(read_ref, ocr), read_band(read_cand, ocr)
-            rec["reads"] = [r.vin for r in got]
-            rec["reads_as_read"] = [r.as_read for r in got]
         out.append(rec)
     return out
 
@@ -237,9 +243,11 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
         if compare.worth_turning(result):
             return Comparison("unreadable", 0.0, (), note="band not cut into 17 glyphs")
         result = replace(result, row=rec["cut"])
+    elif _read_alike(rec):  # as compare_bands with read_alike: nothing turned, no other row
+        result = compare.decide(raw, t)
     else:
         result = compare.decide_upright(raw, _given(rec.get("raw_turned")), t)
-    ends = rec.get("raw_ends", [])
+    ends = [] if _read_alike(rec) and "cut" not in rec else rec.get("raw_ends", [])
     result, won = compare.with_other_rows(result, [(w, _given(other)) for w, other in ends], t)
     if won >= 0:
         raw = ends[won][1]
@@ -256,6 +264,14 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
     if reads:
         result = compare.with_text(result, reads[0], reads[1], rec["vin"])
     return result
+
+
+def _read_alike(rec: dict[str, Any]) -> bool:
+    """Whether both bands read alike as found (``compare.read_alike``); captures older than
+    session 22 keep only the reads as read, which a film photographed upright reads as
+    found."""
+    reads = rec.get("reads_upright", rec.get("reads_as_read")) or [None, None]
+    return compare.read_alike(reads[0], reads[1])
 
 
 def tally(

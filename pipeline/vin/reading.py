@@ -283,11 +283,10 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
 
     The raw read is kept in ``band.reads`` under the recogniser's ``model_tag`` (when it has
     one), so a band kept with its reads (a prepared reference) is not read again."""
-    tag = getattr(ocr, "model_tag", "")
-    tag = f"{tag}/line-{BAND_LINE_VERSION}" if tag else ""
-    read = _band_read(lambda: band_line(band), band.reads, tag, ocr, min_confidence)
+    read = read_upright(band, ocr, min_confidence)
     if read.readable or not band.boxes:
         return read
+    tag = _tag(ocr)
     # A film photographed upside down reads as nothing; turned half a turn it may read as a
     # VIN, which counts only when its check digit holds.
     turned = _band_read(
@@ -298,6 +297,17 @@ def read_band(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRea
         min_confidence,
     )
     return turned if turned.readable and turned.check_ok else read
+
+
+def _tag(ocr: OcrEngine) -> str:
+    tag = getattr(ocr, "model_tag", "")
+    return f"{tag}/line-{BAND_LINE_VERSION}" if tag else ""
+
+
+def read_upright(band: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> VinRead:
+    """The band's read as it was found (:func:`read_band` without the half-turn it tries
+    when this is unreadable); kept in ``band.reads`` as there."""
+    return _band_read(lambda: band_line(band), band.reads, _tag(ocr), ocr, min_confidence)
 
 
 def _band_read(

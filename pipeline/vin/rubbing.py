@@ -13,8 +13,15 @@ import numpy as np
 
 from pipeline.ocr import OcrEngine
 from pipeline.vin.band import Band, rectify, turned_band
-from pipeline.vin.compare import Comparison, Thresholds, as_compared, compare_bands, with_text
-from pipeline.vin.reading import VinRead, read_band
+from pipeline.vin.compare import (
+    Comparison,
+    Thresholds,
+    as_compared,
+    compare_bands,
+    read_alike,
+    with_text,
+)
+from pipeline.vin.reading import VinRead, read_band, read_upright
 
 
 @dataclass(frozen=True)
@@ -83,10 +90,15 @@ def compare_to_band(
     of its glyphs are stampings of one character (:func:`~pipeline.vin.compare.with_across`).
     """
     cand = rectify(candidate) if candidate is not None else None
-    comparison = compare_bands(ref, cand, thresholds, vin)
     vin_read = read_band(cand, ocr) if ocr is not None and cand is not None and cand.boxes else None
-    if vin_read is not None and ref is not None and ocr is not None:
-        comparison = with_text(comparison, read_band(ref, ocr).as_read, vin_read.as_read, vin)
+    ref_read, alike = None, False
+    if vin_read is not None and ocr is not None and ref is not None and cand is not None:
+        ref_read = read_band(ref, ocr)
+        # Both reads as found are kept in the bands: no more OCR.
+        alike = read_alike(read_upright(ref, ocr).as_read, read_upright(cand, ocr).as_read)
+    comparison = compare_bands(ref, cand, thresholds, vin, read_alike=alike)
+    if vin_read is not None and ref_read is not None:
+        comparison = with_text(comparison, ref_read.as_read, vin_read.as_read, vin)
     picture = draw_overlay(ref, cand, comparison) if overlay else None
     return RubbingResult(comparison, vin_read, picture)
 

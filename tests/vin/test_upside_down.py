@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
 
 from pipeline.ocr import RapidOcrEngine
-from pipeline.vin.band import rectify, turned_band
-from pipeline.vin.compare import compare_bands
+from pipeline.vin import compare
+from pipeline.vin.band import Band, rectify, turned_band
+from pipeline.vin.compare import CLONE_NOTE, compare_bands, read_alike
 from pipeline.vin.evalgen import make_pair
-from pipeline.vin.reading import BAND_LINE_VERSION, read_band
+from pipeline.vin.reading import BAND_LINE_VERSION, read_band, read_upright
 from pipeline.vin.rubbing import compare_images, decode, draw_overlay
 from pipeline.vin.texture import turned_photo
 
@@ -114,3 +117,49 @@ def test_a_portrait_band_is_read(ocr: RapidOcrEngine) -> None:
         assert band is not None
         read = read_band(band, ocr)
         assert read.vin == pair.vin and read.check_ok
+
+
+def test_an_upside_down_film_read_with_ocr_is_still_compared_turned(ocr: RapidOcrEngine) -> None:
+    # The upside-down band does not read as found as the reference does (its read_band
+    # read is the turned one), so the comparison still turns it.
+    ref, cand, _ = _images("genuine", 3)
+    turned = cv2.rotate(cand, cv2.ROTATE_180)
+    a, b = rectify(ref), rectify(turned)
+    assert a is not None and b is not None
+    assert read_band(b, ocr).as_read == read_band(a, ocr).as_read  # read turned: the VIN
+    assert not read_alike(read_upright(a, ocr).as_read, read_upright(b, ocr).as_read)
+    result = compare_images(ref, turned, ocr=ocr, overlay=False).comparison
+    assert result.verdict == "match" and result.turned
+    # Told wrongly that both read alike as found, it would not have turned the film.
+    assert not compare_bands(a, b, read_alike=True).turned
+
+
+def test_a_clone_read_alike_is_neither_turned_nor_taken_otherwise(
+    ocr: RapidOcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = make_pair("clone", "B", np.random.default_rng(6))
+    ref, cand = decode(pair.reference), decode(pair.candidate)
+    assert ref is not None and cand is not None
+    a, b = rectify(ref), rectify(cand)
+    assert a is not None and b is not None
+    assert read_upright(a, ocr).as_read == read_upright(b, ocr).as_read == pair.vin
+    tried: list[str] = []
+    real_tries, real_turned = compare._row_tries, compare.turned_band
+
+    def row_tries(r: Band, c: Band) -> list[tuple[str, Callable[[], tuple[Band, Band] | None]]]:
+        tried.append("rows")
+        return real_tries(r, c)
+
+    def turned(band: Band) -> Band:
+        tried.append("turned")
+        return real_turned(band)
+
+    monkeypatch.setattr(compare, "_row_tries", row_tries)
+    monkeypatch.setattr(compare, "turned_band", turned)
+    # Unread (no OCR), the comparison turns the film and takes each row otherwise first.
+    assert compare_bands(a, b, vin=pair.vin).verdict == "mismatch"
+    assert tried == ["turned", "rows"]
+    tried.clear()
+    result = compare_images(ref, cand, ocr=ocr, overlay=False, vin=pair.vin).comparison
+    assert result.verdict == "mismatch" and CLONE_NOTE in result.note
+    assert not result.turned and result.row == "" and tried == []
