@@ -22,9 +22,9 @@ from pipeline.checks.base import (
 )
 from pipeline.checks.vin_match import band_of, vin_read_of
 from pipeline.package import LoadedItem
-from pipeline.vin.compare import Thresholds, compare_bands, read_alike, with_text
-from pipeline.vin.reading import read_band, read_upright
-from pipeline.vin.rubbing import draw_overlay
+from pipeline.vin.compare import Thresholds, compare_bands, with_text
+from pipeline.vin.reading import read_band
+from pipeline.vin.rubbing import draw_overlay, read_alike_as_found
 
 
 class RubbingCompareParams(Params):
@@ -76,16 +76,8 @@ class RubbingCompare(Check):
             if len(ref_band.reads) > kept:  # enrolled without a read (or by another model)
                 references.keep_band(ref_info, ref_band)
             reads = ref_read.as_read, cand_read.as_read
-            # The bands' reads as found (kept in them: no more OCR); the candidate's read
-            # above may be its whole photo's.
-            alike = (
-                cand_band is not None
-                and bool(cand_band.boxes)
-                and read_alike(
-                    read_upright(ref_band, ocr, least).as_read,
-                    read_upright(cand_band, ocr, least).as_read,
-                )
-            )
+            # The bands' own reads as found: the candidate's read above may be its photo's.
+            alike = cand_band is not None and read_alike_as_found(ref_band, cand_band, ocr, least)
         result = compare_bands(ref_band, cand_band, self._thresholds(), vin, read_alike=alike)
         if reads is not None:
             result = with_text(result, *reads, vin)

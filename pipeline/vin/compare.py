@@ -700,7 +700,7 @@ def compare_bands(
 def read_alike(ref_text: str | None, cand_text: str | None) -> bool:
     """Whether two bands' reads as found (``reading.read_upright``, as read) are the same
     17 characters (see :func:`compare_bands`)."""
-    return bool(ref_text) and ref_text == cand_text and len(ref_text or "") == LENGTH
+    return ref_text is not None and ref_text == cand_text and len(ref_text) == LENGTH
 
 
 def cut_like(ref: Band, cand: Band) -> tuple[str, Band, Band] | None:

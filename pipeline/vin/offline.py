@@ -238,16 +238,17 @@ def replay(rec: dict[str, Any], t: Thresholds, across: bool = True) -> Compariso
     raw = rec.get("raw")
     if raw is None:
         return Comparison("unreadable", 0.0, (), note="band not found or not 17 glyphs")
+    alike = "cut" not in rec and _read_alike(rec)
     if "cut" in rec:  # as compare_bands compares a band cut where the other's glyphs fall
         result = compare.decide(raw, t)
         if compare.worth_turning(result):
             return Comparison("unreadable", 0.0, (), note="band not cut into 17 glyphs")
         result = replace(result, row=rec["cut"])
-    elif _read_alike(rec):  # as compare_bands with read_alike: nothing turned, no other row
+    elif alike:  # as compare_bands with read_alike: nothing turned, no other row
         result = compare.decide(raw, t)
     else:
         result = compare.decide_upright(raw, _given(rec.get("raw_turned")), t)
-    ends = [] if _read_alike(rec) and "cut" not in rec else rec.get("raw_ends", [])
+    ends = [] if alike else rec.get("raw_ends", [])
     result, won = compare.with_other_rows(result, [(w, _given(other)) for w, other in ends], t)
     if won >= 0:
         raw = ends[won][1]

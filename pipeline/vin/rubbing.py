@@ -94,13 +94,25 @@ def compare_to_band(
     ref_read, alike = None, False
     if vin_read is not None and ocr is not None and ref is not None and cand is not None:
         ref_read = read_band(ref, ocr)
-        # Both reads as found are kept in the bands: no more OCR.
-        alike = read_alike(read_upright(ref, ocr).as_read, read_upright(cand, ocr).as_read)
+        alike = read_alike_as_found(ref, cand, ocr)
     comparison = compare_bands(ref, cand, thresholds, vin, read_alike=alike)
     if vin_read is not None and ref_read is not None:
         comparison = with_text(comparison, ref_read.as_read, vin_read.as_read, vin)
     picture = draw_overlay(ref, cand, comparison) if overlay else None
     return RubbingResult(comparison, vin_read, picture)
+
+
+def read_alike_as_found(ref: Band, cand: Band, ocr: OcrEngine, min_confidence: float = 0.6) -> bool:
+    """Whether OCR reads both bands, as found, as the same 17 characters (``read_alike`` of
+    :func:`~pipeline.vin.compare.compare_bands`). Called after :func:`read_band` of each,
+    whose reads as found are kept in the bands: no more OCR. A band without glyph boxes is
+    not complete, so the comparison would not use the answer: it is not read."""
+    if not (ref.boxes and cand.boxes):
+        return False
+    return read_alike(
+        read_upright(ref, ocr, min_confidence).as_read,
+        read_upright(cand, ocr, min_confidence).as_read,
+    )
 
 
 def _panel(band: Band | None, comparison: Comparison, width: int, label: str) -> np.ndarray:
