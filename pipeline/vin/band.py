@@ -113,15 +113,18 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
-def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float] | None:
-    """The rotated rectangle ((cx, cy), (w, h), angle) of the VIN band, or None."""
+def find_band(
+    gray: np.ndarray, percentile: float = 88.0
+) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """The rotated rectangle ((cx, cy), (w, h), angle) of the VIN band, or None; edges are
+    the horizontal gradients above this ``percentile`` of the photo's."""
     h, w = gray.shape
     # Contrast scales with the light falling on the film: divide the light out first.
     f = gray.astype(np.float32)
     flat = f / (_lighting(f, 30.0) + 8.0)
     gx = np.abs(cv2.Sobel(flat, cv2.CV_32F, 1, 0, ksize=3))
     gx = cv2.GaussianBlur(gx, (0, 0), 1.0)
-    thr = float(np.percentile(gx, 88))
+    thr = float(np.percentile(gx, percentile))
     edges = (gx > max(thr, 0.04)).astype(np.uint8)
     # Vertical film edges are long thin lines: an opening with a short horizontal kernel
     # after closing keeps only clusters of strokes.
@@ -135,17 +138,26 @@ def find_band(gray: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     )
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     best, best_score = None, 0.0
+    rescued: tuple[int, int, np.ndarray] | None = None  # a row freed from a tall cluster
     for i in range(1, n):
-        bw, bh, area = stats[i][2:5]
-        if bw < 0.25 * w or bw < 3 * bh:
+        bx, by, bw, bh, area = (int(v) for v in stats[i])
+        if bw < 0.25 * w:
             continue
-        score = float(area)
-        if score > best_score:
-            best, best_score = i, score
-    if best is None:
+        if bw < 3 * bh:
+            row = _row_part(labels[by : by + bh, bx : bx + bw] == i, 0.25 * w)
+            if row is not None and float(row[2].sum()) > best_score:
+                best, best_score = None, float(row[2].sum())
+                rescued = (bx + row[0], by + row[1], row[2])
+            continue
+        if float(area) > best_score:
+            best, best_score, rescued = i, float(area), None
+    if rescued is not None:
+        bx, by, mask = rescued
+    elif best is not None:
+        bx, by, bw, bh = (int(v) for v in stats[best][:4])
+        mask = _without_posts(labels[by : by + bh, bx : bx + bw] == best)
+    else:
         return None
-    bx, by, bw, bh = (int(v) for v in stats[best][:4])
-    mask = _without_posts(labels[by : by + bh, bx : bx + bw] == best)
     if not mask.any():
         return None
     rect = cv2.minAreaRect(_row_ends(mask, bx, by))
@@ -182,6 +194,25 @@ def _without_posts(mask: np.ndarray) -> np.ndarray:
     out = mask.copy()
     out[:, posts] = False
     return out
+
+
+def _row_part(mask: np.ndarray, min_width: float) -> tuple[int, int, np.ndarray] | None:
+    """A row of strokes inside a cluster too tall to be one: (x, y, mask) of its largest
+    part once the posts are dropped (:func:`_without_posts`), if that part is a row (at
+    least three times as wide as tall and ``min_width`` wide).
+
+    A film photographed on textured ground (a desk's grain, a noisy dark cloth), with the
+    edge of its paper close to the VIN, makes a tall cluster of edges there that the
+    closing joins to the glyph row; the row itself is still the widest part of it."""
+    rest = _without_posts(mask).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    if n < 2:
+        return None
+    j = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh = (int(v) for v in stats[j][:4])
+    if bw < min_width or bw < 3 * bh:
+        return None
+    return x, y, labels[y : y + bh, x : x + bw] == j
 
 
 # Lighting is smooth: blurring a copy this many times smaller gives nearly the same field
@@ -453,7 +484,20 @@ def _search(gray: np.ndarray) -> Band | None:
         other = _rectified(small, ((float(x), float(y)), size, ang + turn))
         if other.complete and _regularity(other) >= CLEAR_ROW:
             return other
+    for percentile in STRICT_EDGES:
+        strict = find_band(small, percentile)
+        row = _rectified(small, strict) if strict is not None else None
+        if row is not None and row.complete and _regularity(row) >= CLEAR_ROW:
+            return row
     return band
+
+
+# Edge percentiles of a last search, level, where none found a complete band: a film whose
+# carbon is streaked with grain (a hard pencil pressed unevenly) has edges all over, and at
+# the usual percentile the whole film is one cluster, two or three glyph heights tall; only
+# the glyphs' strokes stand above the grain's steeper edges. A band found so must be clearly
+# regular, as one found turned.
+STRICT_EDGES = (95.0,)
 
 
 # Turns (degrees, counter-clockwise) of the working copy searched when the level search
