@@ -33,6 +33,9 @@ class DieStyle:
     offsets: tuple[tuple[float, float], ...] = ()  # (dx, dy) px, one per position
     wear_seed: int = 0  # fixes each punch's nicks and worn corners
     overrides: tuple[tuple[int, FontFace], ...] = ()  # positions punched with another set
+    # Characters punched over a position's own with its set, tilt and offset: a stroke
+    # added to make a look-alike (an 8 over a 3).
+    additions: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def random(cls, rng: np.random.Generator, n: int = 17) -> DieStyle:
@@ -82,7 +85,8 @@ def render_die_mask(vin: str, die: DieStyle) -> np.ndarray:
     width = round(margin * 2 + die.advance() * (len(vin) - 1) + gw)
     canvas = np.zeros((h + 2 * margin, width), np.float32)
     faces = dict(die.overrides)
-    for i, ch in enumerate(vin):
+    punches = [*enumerate(vin), *die.additions]
+    for i, ch in punches:
         glyph = _punch(ch, faces.get(i, die.face), gw, h, die.stroke, die.wear_seed + i * 7919)
         tilt = die.tilts[i] if i < len(die.tilts) else 0.0
         dx, dy = die.offsets[i] if i < len(die.offsets) else (0.0, 0.0)

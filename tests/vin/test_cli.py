@@ -113,3 +113,18 @@ def test_bench_rubbing_times_the_pair_and_the_pair_with_its_reference_prepared(
     prepared = float(out.split("reference prepared")[1].split()[0])
     # The reference's decoding and rectification are taken out, so a share of the time goes.
     assert 0 < prepared < full
+
+
+def test_bench_rubbing_scores_every_kind_of_the_samplegen_renderer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["bench", "rubbing", "--pairs", "1", "--styles", "B", "--samplegen", "10"]
+    assert main([*args, "--seed", "4242"]) == 0
+    out = capsys.readouterr().out.split("samplegen renderer")[1]
+    assert "10 pairs: strict" in out
+    flagged = int(out.split("genuine flagged ")[1].split("/")[0])
+    assert out.split("genuine flagged ")[1].split()[0] == f"{flagged}/5"
+    # Even pairs genuine, odd ones each tampered kind in turn: die re-punches 1 and 9.
+    for kind, n in (("die_restamp", 2), ("lookalike", 1), ("hand_restamp", 1), ("clone", 1)):
+        found = out.split(f"{kind} ")[1].split()
+        assert found[0] == "detected" and found[1].endswith(f"/{n}")
