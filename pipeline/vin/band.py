@@ -138,26 +138,31 @@ def find_band(
     )
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     best, best_score = None, 0.0
-    rescued: tuple[int, int, np.ndarray] | None = None  # a row freed from a tall cluster
+    tall = []  # clusters too tall for a row, wide enough for one
     for i in range(1, n):
-        bx, by, bw, bh, area = (int(v) for v in stats[i])
+        bw, bh, area = stats[i][2:5]
         if bw < 0.25 * w:
             continue
         if bw < 3 * bh:
-            row = _row_part(labels[by : by + bh, bx : bx + bw] == i, 0.25 * w)
-            if row is not None and float(row[2].sum()) > best_score:
-                best, best_score = None, float(row[2].sum())
-                rescued = (bx + row[0], by + row[1], row[2])
+            tall.append(i)
             continue
-        if float(area) > best_score:
-            best, best_score, rescued = i, float(area), None
-    if rescued is not None:
-        bx, by, mask = rescued
-    elif best is not None:
+        score = float(area)
+        if score > best_score:
+            best, best_score = i, score
+    if best is not None:
         bx, by, bw, bh = (int(v) for v in stats[best][:4])
         mask = _without_posts(labels[by : by + bh, bx : bx + bw] == best)
     else:
-        return None
+        # No cluster is a row: the row may be joined to a tall cluster at its end.
+        rows = []
+        for i in tall:
+            bx, by, bw, bh = (int(v) for v in stats[i][:4])
+            row = _row_part(labels[by : by + bh, bx : bx + bw] == i, 0.25 * w)
+            if row is not None:
+                rows.append((bx + row[0], by + row[1], row[2]))
+        if not rows:
+            return None
+        bx, by, mask = max(rows, key=lambda r: int(r[2].sum()))
     if not mask.any():
         return None
     rect = cv2.minAreaRect(_row_ends(mask, bx, by))
