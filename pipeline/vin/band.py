@@ -113,11 +113,25 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
-def find_band(
-    gray: np.ndarray, percentile: float = 88.0
-) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+Rect = tuple[tuple[float, float], tuple[float, float], float]
+
+# Clusters of strokes rectified in turn where the largest gives no clearly regular row (see
+# ``_search``): a film photographed on a textured desk or cloth has the ground's grain
+# beside it as clusters of edges too, and one may be larger than the glyph row.
+BAND_CHOICES = 3
+
+
+def find_band(gray: np.ndarray, percentile: float = 88.0) -> Rect | None:
     """The rotated rectangle ((cx, cy), (w, h), angle) of the VIN band, or None; edges are
     the horizontal gradients above this ``percentile`` of the photo's."""
+    found = find_bands(gray, percentile, 1)
+    return found[0] if found else None
+
+
+def find_bands(gray: np.ndarray, percentile: float = 88.0, most: int = BAND_CHOICES) -> list[Rect]:
+    """Up to ``most`` rectangles of clusters of strokes that may be the VIN band, the likeliest
+    (the largest) first: clusters at least three times as wide as tall and a quarter of the
+    photo wide; where none is, rows freed from taller clusters (:func:`_row_part`)."""
     h, w = gray.shape
     # Contrast scales with the light falling on the film: divide the light out first.
     f = gray.astype(np.float32)
@@ -137,34 +151,39 @@ def find_band(
         cv2.getStructuringElement(cv2.MORPH_RECT, (w // 60 + 1, h // 60 + 3)),
     )
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    best, best_score = None, 0.0
+    rows: list[tuple[int, int, int, np.ndarray | None]] = []  # area, x, y, mask (None: label)
     tall = []  # clusters too tall for a row, wide enough for one
     for i in range(1, n):
-        bw, bh, area = stats[i][2:5]
+        bw, bh, area = (int(v) for v in stats[i][2:5])
         if bw < 0.25 * w:
             continue
         if bw < 3 * bh:
             tall.append(i)
-            continue
-        score = float(area)
-        if score > best_score:
-            best, best_score = i, score
-    if best is not None:
-        bx, by, bw, bh = (int(v) for v in stats[best][:4])
-        mask = _without_posts(labels[by : by + bh, bx : bx + bw] == best)
-    else:
+        else:
+            rows.append((area, i, 0, None))
+    if not rows:
         # No cluster is a row: the row may be joined to a tall cluster at its end.
-        rows = []
         for i in tall:
             bx, by, bw, bh = (int(v) for v in stats[i][:4])
             row = _row_part(labels[by : by + bh, bx : bx + bw] == i, 0.25 * w)
             if row is not None:
-                rows.append((bx + row[0], by + row[1], row[2]))
-        if not rows:
-            return None
-        bx, by, mask = max(rows, key=lambda r: int(r[2].sum()))
-    if not mask.any():
-        return None
+                rows.append((int(row[2].sum()), bx + row[0], by + row[1], row[2]))
+    rows.sort(key=lambda r: -r[0])  # stable: equal areas keep the labels' order
+    out = []
+    for _, a, b, part in rows[:most]:
+        if part is None:
+            bx, by, bw, bh = (int(v) for v in stats[a][:4])
+            mask = _without_posts(labels[by : by + bh, bx : bx + bw] == a)
+        else:
+            bx, by, mask = a, b, part
+        if mask.any():
+            out.append(_rect(mask, bx, by))
+    return out
+
+
+def _rect(mask: np.ndarray, bx: int, by: int) -> Rect:
+    """The rotated rectangle of a stroke cluster's mask placed at (bx, by), read left to
+    right."""
     rect = cv2.minAreaRect(_row_ends(mask, bx, by))
     (cx, cy), (rw, rh) = rect[0], rect[1]
     corners = cv2.boxPoints(rect)
@@ -176,7 +195,7 @@ def find_band(
         ang -= 180
     elif ang <= -90:
         ang += 180
-    return (cx, cy), (max(rw, rh), min(rw, rh)), ang
+    return (float(cx), float(cy)), (max(rw, rh), min(rw, rh)), ang
 
 
 # A column of the stroke cluster this many times taller than its typical column is a post.
@@ -469,14 +488,34 @@ def rectify(image: np.ndarray) -> Band | None:
 
 
 def _search(gray: np.ndarray) -> Band | None:
-    """The band of a grey photo as it lies, or at a slant of up to about 35 degrees."""
+    """The band of a grey photo as it lies, or at a slant of up to about 35 degrees.
+
+    The largest cluster of strokes is rectified first and taken when it makes a clearly
+    regular row of 17. Otherwise the other clusters are tried (a film on a textured desk or
+    cloth: the ground's grain can make a larger cluster than the glyph row); where the first
+    makes a complete row, not far from even (:data:`ROUGH_ROW`), it stays unless one of them
+    is clearly regular. Where it makes none, the copies turned by :data:`SEARCH_TURNS` are
+    searched, then the clusters of the strongest edges (:data:`STRICT_EDGES`: a film
+    streaked with pencil grain is one cluster at the usual percentile): the first clearly
+    regular row wins, else the most regular complete row of the level searches if it is
+    more regular than the first."""
     scale = WORK_W / gray.shape[1]
     small = cv2.resize(
         gray, (WORK_W, max(8, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA
     )
-    rect = find_band(small)
-    band = _rectified(small, rect) if rect is not None else None
-    if band is not None and band.complete:
+    rects = find_bands(small)
+    band = _rectified(small, rects[0]) if rects else None
+    regular = _regularity(band) if band is not None and band.complete else -np.inf
+    if regular >= CLEAR_ROW:
+        return band
+    rows = []  # complete rows of other clusters, not clearly regular
+    for rect in rects[1:]:
+        other = _rectified(small, rect)
+        if other.complete:
+            if _regularity(other) >= CLEAR_ROW:
+                return other
+            rows.append(other)
+    if regular >= ROUGH_ROW:
         return band
     for turn in SEARCH_TURNS:
         found = find_band(_turned(small, turn))
@@ -489,19 +528,22 @@ def _search(gray: np.ndarray) -> Band | None:
         other = _rectified(small, ((float(x), float(y)), size, ang + turn))
         if other.complete and _regularity(other) >= CLEAR_ROW:
             return other
-    for percentile in STRICT_EDGES:
-        strict = find_band(small, percentile)
-        row = _rectified(small, strict) if strict is not None else None
-        if row is not None and row.complete and _regularity(row) >= CLEAR_ROW:
-            return row
+    for rect in (r for percentile in STRICT_EDGES for r in find_bands(small, percentile)):
+        other = _rectified(small, rect)
+        if other.complete:
+            if _regularity(other) >= CLEAR_ROW:
+                return other
+            rows.append(other)
+    best = max(rows, key=_regularity, default=None)
+    if best is not None and _regularity(best) > max(regular, ROUGH_ROW):
+        return best
     return band
 
 
-# Edge percentiles of a last search, level, where none found a complete band: a film whose
+# Edge percentiles searched as well where the largest cluster makes no row: a film whose
 # carbon is streaked with grain (a hard pencil pressed unevenly) has edges all over, and at
 # the usual percentile the whole film is one cluster, two or three glyph heights tall; only
-# the glyphs' strokes stand above the grain's steeper edges. A band found so must be clearly
-# regular, as one found turned.
+# the glyphs' strokes stand above the grain's steeper edges.
 STRICT_EDGES = (95.0,)
 
 

@@ -10,6 +10,11 @@ than a third as tall as wide was not taken for a row: "VIN band not found".
 as an 8): the candidate's carbon is streaked with pencil grain, whose edges cover the whole
 film; the cluster found was the film, three glyph heights tall, and the glyphs rectified at
 a third of their size were not cut into 17.
+
+``data/desk_noise_*.jpg`` (``pairs(1000, 31)`` pair 842, genuine, ECGV19XY7WHJ44542): the
+candidate, a faint film turned 6 degrees, lies on a dark desk whose sensor noise makes a
+strip of edges along the photo's foot larger than the glyph row; that strip was rectified
+into 17 "glyphs" of noise and the pair was flagged a clone.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.vin.band import _row_part, find_band, rectify
+from pipeline.vin.band import CLEAR_ROW, _regularity, _row_part, find_band, find_bands, rectify
 from pipeline.vin.rubbing import compare_images
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -65,3 +70,16 @@ def test_the_row_is_freed_from_a_tall_cluster_at_its_end() -> None:
     assert (x, y) == (60, 50) and row.shape == (20, 330) and row.all()
     # A cluster with no row in it gives none.
     assert _row_part(np.ones((120, 130), bool), 100) is None
+
+
+def test_a_larger_cluster_of_the_desk_gives_way_to_the_glyph_row() -> None:
+    ref, cand = _load("desk_noise_ref.jpg"), _load("desk_noise_cand.jpg")
+    small = _small(cand)
+    rects = find_bands(small)
+    assert len(rects) >= 2
+    (_, y), _, _ = rects[0]
+    assert y > 0.8 * small.shape[0]  # the largest cluster: the desk along the photo's foot
+    band = rectify(cand)
+    assert band is not None and band.complete and _regularity(band) >= CLEAR_ROW
+    result = compare_images(ref, cand, overlay=False, vin="ECGV19XY7WHJ44542").comparison
+    assert result.verdict == "match"
