@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.samplegen import DieStyle, render_die_mask
-from pipeline.samplegen.tampering import LOOKALIKES, pairs, tampered
+from pipeline.samplegen.tampering import LOOKALIKES, VISIBLE, _ink_difference, pairs, tampered
 from pipeline.vin.evalgen import KINDS
 from pipeline.vin.rubbing import decode
 
@@ -38,6 +38,11 @@ def test_a_local_tampering_changes_its_positions_and_only_them(kind: str) -> Non
         assert len(cols), (kind, seed)
         cells = [_cell(die, i) for i in positions]
         assert all(any(lo <= c <= hi for lo, hi in cells) for c in cols), (kind, seed)
+        if kind == "die_restamp":  # another set, drawing the characters visibly otherwise
+            assert {f for _, f in other.overrides} and die.face not in {
+                f for _, f in other.overrides
+            }
+            assert _ink_difference(VIN, positions, die, other) >= VISIBLE
         if kind == "lookalike":
             (i,) = positions
             assert VIN[i] in LOOKALIKES and i != 8
