@@ -493,7 +493,7 @@ def _search(gray: np.ndarray) -> Band | None:
     The largest cluster of strokes is rectified first and taken when it makes a clearly
     regular row of 17. Otherwise the other clusters are tried (a film on a textured desk or
     cloth: the ground's grain can make a larger cluster than the glyph row); where the first
-    makes a complete row, not far from even (:data:`ROUGH_ROW`), it stays unless one of them
+    makes a complete row, not far from even (:data:`UNEVEN_ROW`), it stays unless one of them
     is clearly regular. Where it makes none, the copies turned by :data:`SEARCH_TURNS` are
     searched, then the clusters of the strongest edges (:data:`STRICT_EDGES`: a film
     streaked with pencil grain is one cluster at the usual percentile): the first clearly
@@ -515,7 +515,7 @@ def _search(gray: np.ndarray) -> Band | None:
             if _regularity(other) >= CLEAR_ROW:
                 return other
             rows.append(other)
-    if regular >= ROUGH_ROW:
+    if regular >= UNEVEN_ROW:
         return band
     for turn in SEARCH_TURNS:
         found = find_band(_turned(small, turn))
@@ -535,9 +535,16 @@ def _search(gray: np.ndarray) -> Band | None:
                 return other
             rows.append(other)
     best = max(rows, key=_regularity, default=None)
-    if best is not None and _regularity(best) > max(regular, ROUGH_ROW):
+    if best is not None and _regularity(best) > max(regular, UNEVEN_ROW):
         return best
     return band
+
+
+# A first complete row less regular than this is searched past as if there were none (and
+# a row found instead must be more regular than this): such a row is the noise of the
+# ground, the gaps of a film's other polarity or glyphs cut askew, not a VIN as found
+# (genuine rows: above -0.36, see ``CLEAR_ROW``).
+UNEVEN_ROW = -0.5
 
 
 # Edge percentiles searched as well where the largest cluster makes no row: a film whose
