@@ -37,23 +37,12 @@ from pipeline.samplegen.rubbing import RubbingVariations, render_rubbing
 from pipeline.samplegen.stamp import DieStyle, _punch
 from pipeline.vin import rules
 from pipeline.vin.evalgen import KINDS, Pair, random_vin, write_pairs
+from pipeline.vin.evalgen import LOOKALIKES as EVALGEN_LOOKALIKES
 from pipeline.vin.texture import encode_jpeg
 
 STYLE = "samplegen"
-# Look-alikes made by adding strokes. More than evalgen's: L→E and 9→8 too.
-LOOKALIKES = {
-    "3": "8",
-    "1": "7",
-    "C": "G",
-    "0": "8",
-    "6": "8",
-    "5": "6",
-    "9": "8",
-    "F": "E",
-    "L": "E",
-    "P": "R",
-    "V": "W",
-}
+# Look-alikes made by adding strokes: evalgen's and L→E, 9→8.
+LOOKALIKES = {**EVALGEN_LOOKALIKES, "9": "8", "L": "E"}
 # A re-punch set must draw the re-punched characters visibly otherwise: on average this
 # share of a glyph's ink lies more than a pixel outside the other's, as ``pipeline.vin.dies``
 # demands of evalgen's re-punch dies. Cut to one cell at one stroke, some faces draw a
