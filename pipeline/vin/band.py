@@ -463,15 +463,18 @@ def turned_band(band: Band) -> Band:
 def rectify(image: np.ndarray) -> Band | None:
     """The rectified, segmented VIN band of a rubbing photo, or None when none is found.
 
-    The band finder looks for a roughly level row of strokes; when it finds none (or no
-    complete row of 17), it looks again on copies turned by :data:`SEARCH_TURNS` degrees (a
-    film photographed at a slant), and a band found there counts only when it is complete
-    and clearly regular (:data:`CLEAR_ROW`). A film may also be photographed in portrait,
-    its VIN running up or down the picture: a portrait photo is searched a quarter turn
-    clockwise first (a complete band found so is taken), a landscape one a quarter turn
-    when nothing else found a complete band (and the band must then be clearly regular). A
-    film that reads downwards after the quarter turn is upside down, as the comparison and
-    the reader allow for."""
+    The band finder looks for a roughly level row of strokes, in the other clusters of
+    strokes too where the largest makes no clearly regular row (:func:`_search`); when it
+    finds no complete row of 17, or only one far from even, it looks again on copies turned
+    by :data:`SEARCH_TURNS` degrees (a film photographed at a slant) and then on the
+    strongest edges only (:data:`STRICT_EDGES`), and a band found there counts only when it
+    is complete and clearly regular (:data:`CLEAR_ROW`; the strongest edges' most regular
+    complete row also when it is more even than the first). A film may also be
+    photographed in portrait, its VIN running up or down the picture: a portrait photo is
+    searched a quarter turn clockwise first (a complete band found so is taken), a landscape
+    one a quarter turn when nothing else found a complete band (and the band must then be
+    clearly regular). A film that reads downwards after the quarter turn is upside down, as
+    the comparison and the reader allow for."""
     gray = _to_gray(image)
     portrait = gray.shape[0] > gray.shape[1]
     if portrait:
